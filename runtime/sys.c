@@ -1,0 +1,421 @@
+/*
+ * tokrun.sys: the operating-system primitives lualib needs and Lua's own
+ * os/io libraries lack: a clock in milliseconds, the environment as a table,
+ * lstat/fstat checks, atomic file replacement, flock, directory listing and
+ * the Lua heap bound.  Expected failures return nil, "path: strerror", errno.
+ */
+#define _GNU_SOURCE   /* mkostemp */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "tokrun.h"
+
+extern char **environ;
+
+#define SYS_LOCK "tokrun.sys.lock"
+
+static int sys_fail(lua_State *L, const char *what)
+{
+  int e = errno;
+  luaL_pushfail(L);
+  lua_pushfstring(L, "%s: %s", what, strerror(e));
+  lua_pushinteger(L, e);
+  return 3;
+}
+
+/* sys.paths() -> {exe=, luadir=, recipedir=, moddir=, version=} (a copy) */
+static int sys_paths(lua_State *L)
+{
+  lua_newtable(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, TOKRUN_PATHS);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_settable(L, -5);
+  }
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* sys.now_ms() -> wall-clock milliseconds since the epoch */
+static int sys_now_ms(lua_State *L)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+  return 1;
+}
+
+/* sys.monotonic() -> seconds (float) on a clock that never jumps */
+static int sys_monotonic(lua_State *L)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  return 1;
+}
+
+/* sys.sleep(seconds) */
+static int sys_sleep(lua_State *L)
+{
+  lua_Number s = luaL_checknumber(L, 1);
+  if (s <= 0)
+    return 0;
+  struct timespec ts = {(time_t)s, (long)((s - (lua_Number)(time_t)s) * 1e9)};
+  while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+    ;
+  return 0;
+}
+
+/* sys.environ() -> {NAME = value, ...} */
+static int sys_environ(lua_State *L)
+{
+  lua_newtable(L);
+  for (char **e = environ; e && *e; e++) {
+    const char *eq = strchr(*e, '=');
+    if (eq == NULL)
+      continue;
+    lua_pushlstring(L, *e, (size_t)(eq - *e));
+    lua_pushstring(L, eq + 1);
+    lua_settable(L, -3);
+  }
+  return 1;
+}
+
+/* sys.setenv(name, value | nil) */
+static int sys_setenv(lua_State *L)
+{
+  const char *name = luaL_checkstring(L, 1);
+  const char *value = luaL_optstring(L, 2, NULL);
+  if ((value ? setenv(name, value, 1) : unsetenv(name)) == -1)
+    return sys_fail(L, name);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* sys.set_memory_limit(bytes): bound this state's heap (0: no bound) */
+static int sys_set_memory_limit(lua_State *L)
+{
+  lua_Integer n = luaL_checkinteger(L, 1);
+  void *ud;
+  luaL_argcheck(L, n >= 0, 1, "negative limit");
+  lua_getallocf(L, &ud);
+  ((tokrun_heap *)ud)->limit = (size_t)n;
+  return 0;
+}
+
+/* sys.memory_used() -> bytes held by this state's heap */
+static int sys_memory_used(lua_State *L)
+{
+  void *ud;
+  lua_getallocf(L, &ud);
+  lua_pushinteger(L, (lua_Integer)((tokrun_heap *)ud)->used);
+  return 1;
+}
+
+/* sys.isatty(fd) -> boolean */
+static int sys_isatty(lua_State *L)
+{
+  lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+  return 1;
+}
+
+/* sys.geteuid() -> uid */
+static int sys_geteuid(lua_State *L)
+{
+  lua_pushinteger(L, (lua_Integer)geteuid());
+  return 1;
+}
+
+static void push_stat(lua_State *L, const struct stat *st)
+{
+  const char *type = S_ISREG(st->st_mode) ? "file"
+                   : S_ISDIR(st->st_mode) ? "dir"
+                   : S_ISLNK(st->st_mode) ? "link" : "other";
+  lua_createtable(L, 0, 6);
+  lua_pushstring(L, type);
+  lua_setfield(L, -2, "type");
+  lua_pushinteger(L, (lua_Integer)(st->st_mode & 07777));
+  lua_setfield(L, -2, "mode");
+  lua_pushinteger(L, (lua_Integer)st->st_uid);
+  lua_setfield(L, -2, "uid");
+  lua_pushinteger(L, (lua_Integer)st->st_gid);
+  lua_setfield(L, -2, "gid");
+  lua_pushinteger(L, (lua_Integer)st->st_size);
+  lua_setfield(L, -2, "size");
+  lua_pushinteger(L, (lua_Integer)st->st_mtime);
+  lua_setfield(L, -2, "mtime");
+}
+
+/* sys.lstat(path) -> {type=, mode=, uid=, gid=, size=, mtime=} | fail */
+static int sys_lstat(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  if (lstat(path, &st) == -1)
+    return sys_fail(L, path);
+  push_stat(L, &st);
+  return 1;
+}
+
+/* sys.mkdir(path, mode) -> true | fail */
+static int sys_mkdir(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  mode_t mode = (mode_t)luaL_optinteger(L, 2, 0700);
+  if (mkdir(path, mode) == -1)
+    return sys_fail(L, path);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* sys.unlink(path) -> true | fail */
+static int sys_unlink(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  if (unlink(path) == -1)
+    return sys_fail(L, path);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* sys.realpath(path) -> canonical absolute path | fail */
+static int sys_realpath(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  char buf[PATH_MAX];
+  if (realpath(path, buf) == NULL)
+    return sys_fail(L, path);
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+/* sys.readdir(path) -> sorted array of entry names (no . and ..) | fail */
+static int sys_readdir(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  lua_newtable(L);
+  DIR *dir = opendir(path);
+  if (dir == NULL)
+    return sys_fail(L, path);
+  struct dirent *de;
+  int n = 0;
+  while ((de = readdir(dir)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    lua_pushstring(L, de->d_name);   /* can raise on OOM: dir leaks, rare */
+    lua_rawseti(L, -2, ++n);
+  }
+  closedir(dir);
+  return 1;
+}
+
+/* sys.read_file(path, max [, nofollow]) -> data, stat | fail.  Reads a
+ * regular file whole; with nofollow a symlink is refused (O_NOFOLLOW) and
+ * the stat comes from the open descriptor, so what is checked is what is
+ * read. */
+static int sys_read_file(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer max = luaL_checkinteger(L, 2);
+  int flags = O_RDONLY | O_CLOEXEC | (lua_toboolean(L, 3) ? O_NOFOLLOW : 0);
+  struct stat st;
+  int fd = open(path, flags);
+  if (fd == -1)
+    return sys_fail(L, path);
+  if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size > max) {
+    int e = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+    close(fd);
+    errno = e;
+    return sys_fail(L, path);
+  }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (;;) {
+    char *p = luaL_prepbuffer(&b);
+    ssize_t n = read(fd, p, LUAL_BUFFERSIZE);
+    if (n == -1 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      int e = errno;
+      close(fd);
+      if (n == -1) {
+        errno = e;
+        return sys_fail(L, path);
+      }
+      break;
+    }
+    luaL_addsize(&b, (size_t)n);
+    if ((lua_Integer)luaL_bufflen(&b) > max) {
+      close(fd);
+      errno = EFBIG;
+      return sys_fail(L, path);
+    }
+  }
+  luaL_pushresult(&b);
+  push_stat(L, &st);
+  return 2;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w == -1 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* sys.write_atomic(path, data [, mode]) -> true | fail.  Writes a mkstemp
+ * file beside path, fsyncs it, renames it over path and fsyncs the
+ * directory: readers see the old file or the new one, never a mix.  An
+ * existing file keeps its group and loses any permission for others; a new
+ * file gets mode (default 0600). */
+static int sys_write_atomic(lua_State *L)
+{
+  size_t len;
+  const char *path = luaL_checkstring(L, 1);
+  const char *data = luaL_checklstring(L, 2, &len);
+  mode_t mode = (mode_t)luaL_optinteger(L, 3, 0600);
+  const char *slash = strrchr(path, '/');
+  const char *dir = slash ? lua_pushlstring(L, path, slash == path ? 1 : (size_t)(slash - path))
+                          : lua_pushliteral(L, ".");
+  char *tmp = (char *)lua_newuserdatauv(L, strlen(dir) + 32, 0);
+  sprintf(tmp, "%s/.tokrun-XXXXXX", dir);
+
+  struct stat old;
+  int have_old = stat(path, &old) == 0;
+  int fd = mkostemp(tmp, O_CLOEXEC);
+  if (fd == -1)
+    return sys_fail(L, path);
+  if (have_old) {
+    mode = old.st_mode & 0770;
+    if (fchown(fd, (uid_t)-1, old.st_gid) == -1)
+      mode &= 0700;   /* not our group to give: keep it to ourselves */
+  }
+  if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 || fsync(fd) == -1) {
+    int e = errno;
+    close(fd);
+    unlink(tmp);
+    errno = e;
+    return sys_fail(L, path);
+  }
+  if (close(fd) == -1 || rename(tmp, path) == -1) {
+    int e = errno;
+    unlink(tmp);
+    errno = e;
+    return sys_fail(L, path);
+  }
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd != -1) {
+    fsync(dfd);
+    close(dfd);
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* A held flock: the descriptor, -1 once released. */
+typedef struct sys_lock {
+  int fd;
+} sys_lock;
+
+static int lock_release(lua_State *L)
+{
+  sys_lock *lk = luaL_checkudata(L, 1, SYS_LOCK);
+  if (lk->fd != -1) {
+    flock(lk->fd, LOCK_UN);
+    close(lk->fd);
+    lk->fd = -1;
+  }
+  return 0;
+}
+
+/* sys.lock(path, timeout) -> lock | fail.  An exclusive flock on path
+ * (created 0600, never through a symlink), waiting at most timeout seconds;
+ * errno EWOULDBLOCK when the wait ran out.  lock:unlock() or __close /
+ * __gc releases it. */
+static int sys_lock_acquire(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  lua_Number timeout = luaL_optnumber(L, 2, 0);
+  sys_lock *lk = lua_newuserdatauv(L, sizeof *lk, 0);
+  lk->fd = -1;
+  luaL_setmetatable(L, SYS_LOCK);
+
+  int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd == -1)
+    return sys_fail(L, path);
+  lk->fd = fd;
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+    if (errno != EWOULDBLOCK && errno != EINTR)
+      return sys_fail(L, path);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double waited = (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+    if (waited >= timeout) {
+      errno = EWOULDBLOCK;
+      return sys_fail(L, path);
+    }
+    struct timespec nap = {0, 20 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+  }
+  return 1;
+}
+
+static const luaL_Reg lock_methods[] = {
+  {"unlock", lock_release},
+  {NULL, NULL}};
+
+static const luaL_Reg lock_meta[] = {
+  {"__gc", lock_release},
+  {"__close", lock_release},
+  {"__index", NULL},
+  {NULL, NULL}};
+
+static const luaL_Reg sys_funcs[] = {
+  {"paths", sys_paths},
+  {"now_ms", sys_now_ms},
+  {"monotonic", sys_monotonic},
+  {"sleep", sys_sleep},
+  {"environ", sys_environ},
+  {"setenv", sys_setenv},
+  {"set_memory_limit", sys_set_memory_limit},
+  {"memory_used", sys_memory_used},
+  {"isatty", sys_isatty},
+  {"geteuid", sys_geteuid},
+  {"lstat", sys_lstat},
+  {"mkdir", sys_mkdir},
+  {"unlink", sys_unlink},
+  {"realpath", sys_realpath},
+  {"readdir", sys_readdir},
+  {"read_file", sys_read_file},
+  {"write_atomic", sys_write_atomic},
+  {"lock", sys_lock_acquire},
+  {NULL, NULL}};
+
+int luaopen_tokrun_sys(lua_State *L)
+{
+  luaL_newmetatable(L, SYS_LOCK);
+  luaL_setfuncs(L, lock_meta, 0);
+  luaL_newlib(L, lock_methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  luaL_newlib(L, sys_funcs);
+  return 1;
+}
