@@ -1,4 +1,0 @@
-CMakeFiles/tokrun_http.dir/runtime/encode.c.o: \
- /work/main/runtime/encode.c /usr/include/stdc-predef.h \
- /work/main/runtime/encode.h \
- /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h
