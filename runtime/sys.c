@@ -13,8 +13,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "tokrun.h"
 
@@ -378,6 +381,150 @@ static int sys_lock_acquire(lua_State *L)
   return 1;
 }
 
+static double mono_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Builds a NULL-terminated char* array from the Lua array at idx, in a
+ * userdata (freed by the GC, so a raise leaks nothing). */
+static char **string_vector(lua_State *L, int idx, const char *what)
+{
+  lua_Integer n = luaL_len(L, idx);
+  char **v = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_geti(L, idx, i);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "%s[%d] must be a string", what, (int)i);
+    v[i - 1] = (char *)lua_tostring(L, -1);
+    lua_pop(L, 1);   /* still referenced from the table at idx */
+  }
+  v[n] = NULL;
+  return v;
+}
+
+/* sys.exec_child{argv=, env=, timeout=, grace=} -> {status=, signal=,
+ * timed_out=, interrupted=} | fail.
+ * Runs argv with stdio inherited, in its own process group, and waits.
+ * SIGINT, SIGTERM and SIGHUP sent to tokrun are forwarded to the child;
+ * after a forwarded signal or the timeout (SIGTERM), the child gets `grace`
+ * seconds before its whole process group is killed.  status is the exit
+ * code, 128+N for death by signal N, 127 when argv[0] cannot be run. */
+static int sys_exec_child(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "argv");
+  luaL_argcheck(L, lua_istable(L, -1) && luaL_len(L, -1) > 0, 1, "argv must be a non-empty list");
+  char **argv = string_vector(L, lua_gettop(L), "argv");
+  lua_getfield(L, 1, "env");
+  luaL_argcheck(L, lua_istable(L, -1), 1, "env must be a list of NAME=VALUE strings");
+  char **envp = string_vector(L, lua_gettop(L), "env");
+  lua_getfield(L, 1, "timeout");
+  double timeout = luaL_optnumber(L, -1, 0);
+  lua_getfield(L, 1, "grace");
+  double grace = luaL_optnumber(L, -1, 10);
+
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, &old);
+
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) == -1) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return sys_fail(L, "pipe");
+  }
+  pid_t pid = fork();
+  if (pid == -1) {
+    int e = errno;
+    close(report[0]);
+    close(report[1]);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return sys_fail(L, "fork");
+  }
+  if (pid == 0) {
+    setpgid(0, 0);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    /* tokrun's own descriptors (the cache lock, files) stay behind */
+    syscall(SYS_close_range, 3, ~0U, 0x4 /* CLOSE_RANGE_CLOEXEC */);
+    execvpe(argv[0], argv, envp);
+    int e = errno;
+    ssize_t w = write(report[1], &e, sizeof e);
+    (void)w;
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  close(report[1]);
+  int exec_errno = 0;
+  ssize_t got;
+  while ((got = read(report[0], &exec_errno, sizeof exec_errno)) == -1 && errno == EINTR)
+    ;
+  close(report[0]);
+
+  double start = mono_now(), kill_at = 0;
+  int status = 0, timed_out = 0, interrupted = 0;
+  for (;;) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid)
+      break;
+    double now = mono_now();
+    if (timeout > 0 && !timed_out && now - start >= timeout) {
+      timed_out = 1;
+      kill(pid, SIGTERM);
+      kill_at = now + grace;
+    }
+    if (kill_at > 0 && now >= kill_at) {
+      kill(-pid, SIGKILL);
+      kill_at = now + 3600;   /* once */
+    }
+    double wait = 0.5;
+    if (timeout > 0 && !timed_out && start + timeout - now < wait)
+      wait = start + timeout - now;
+    if (kill_at > 0 && kill_at - now < wait)
+      wait = kill_at - now;
+    if (wait < 0.001)
+      wait = 0.001;
+    struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+    int sig = sigtimedwait(&set, NULL, &ts);
+    if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+      interrupted = sig;
+      kill(pid, sig);
+      if (kill_at == 0)
+        kill_at = mono_now() + grace;
+    }
+  }
+  sigprocmask(SIG_SETMASK, &old, NULL);
+
+  lua_createtable(L, 0, 4);
+  if (got == (ssize_t)sizeof exec_errno) {
+    lua_pushinteger(L, 127);
+    lua_setfield(L, -2, "status");
+    lua_pushfstring(L, "%s: %s", argv[0], strerror(exec_errno));
+    lua_setfield(L, -2, "exec_error");
+  } else if (WIFSIGNALED(status)) {
+    lua_pushinteger(L, 128 + WTERMSIG(status));
+    lua_setfield(L, -2, "status");
+    lua_pushinteger(L, WTERMSIG(status));
+    lua_setfield(L, -2, "signal");
+  } else {
+    lua_pushinteger(L, WEXITSTATUS(status));
+    lua_setfield(L, -2, "status");
+  }
+  lua_pushboolean(L, timed_out);
+  lua_setfield(L, -2, "timed_out");
+  if (interrupted) {
+    lua_pushinteger(L, interrupted);
+    lua_setfield(L, -2, "interrupted");
+  }
+  return 1;
+}
+
 static const luaL_Reg lock_methods[] = {
   {"unlock", lock_release},
   {NULL, NULL}};
@@ -407,6 +554,7 @@ static const luaL_Reg sys_funcs[] = {
   {"read_file", sys_read_file},
   {"write_atomic", sys_write_atomic},
   {"lock", sys_lock_acquire},
+  {"exec_child", sys_exec_child},
   {NULL, NULL}};
 
 int luaopen_tokrun_sys(lua_State *L)

@@ -1,0 +1,44 @@
+-- Errors a run can end with: a kind from SPEC section 4, a message that
+-- names the recipe, step and parameter, and the exit code cron sees.
+local M = {}
+
+local setmetatable, error, type, tostring = setmetatable, error, type, tostring
+
+-- kind -> sysexits code (a provider error is 78 for a 4xx, 69 for a 5xx)
+M.exit_codes = {
+  usage = 64, recipe = 65, config = 78, auth = 77, provider = 78,
+  network = 69, tls = 69, timeout = 69, protocol = 76, rate_limited = 75,
+  locked = 75, io = 74, release = 75, internal = 70,
+}
+
+local Error = {}
+Error.__index = Error
+Error.__tostring = function(e) return e.message end
+
+-- errors.new(kind, message [, fields]) -> error object
+function M.new(kind, message, fields)
+  local e = fields or {}
+  e.kind, e.message = kind, message
+  return setmetatable(e, Error)
+end
+
+-- errors.raise(kind, message [, fields]): raise an error object (level-less)
+function M.raise(kind, message, fields)
+  error(M.new(kind, message, fields), 0)
+end
+
+function M.is(v) return getmetatable(v) == Error end
+
+-- The exit code for an error object.
+function M.exit_code(e)
+  if e.kind == 'provider' and e.unavailable then return 69 end
+  return M.exit_codes[e.kind] or 70
+end
+
+-- Wraps anything raised into an error object: non-tokrun errors are internal.
+function M.wrap(v)
+  if M.is(v) then return v end
+  return M.new('internal', 'internal error: ' .. tostring(v))
+end
+
+return M

@@ -1,0 +1,91 @@
+-- Placeholders in recipe values: "{name}" and "{name|filter}".
+--
+-- A string that is exactly one placeholder takes the value as it is (an
+-- integer stays an integer, a list stays a list); placeholders inside text
+-- are interpolated.  A value that is not set (nil) makes the whole string
+-- nil, so optional fields drop out of queries, headers and bodies instead of
+-- being sent as "".  Functions are the escape hatch: they get the vars.
+local M = {}
+
+local type, tostring, pairs, ipairs, tonumber = type, tostring, pairs, ipairs, tonumber
+local concat, string_format = table.concat, string.format
+local math_type, math_tointeger = math.type, math.tointeger
+
+local function scalar(v)
+  if type(v) == 'table' then return concat(v, ',') end
+  if math_type(v) == 'float' and v == math.floor(v) and v > -2^53 and v < 2^53 then
+    return string_format('%d', v)
+  end
+  return tostring(v)
+end
+
+M.filters = {
+  string = scalar,
+  int = function(v) return math_tointeger(tonumber(v)) end,
+}
+
+local function lookup(vars, name, filter)
+  local v = vars[name]
+  if v ~= nil and filter ~= '' then
+    local f = M.filters[filter]
+    if not f then error(string_format("unknown filter '|%s' in {%s|%s}", filter, name, filter), 0) end
+    v = f(v)
+  end
+  return v
+end
+
+-- M.names(s) -> iterator over the placeholder names in s
+function M.names(s)
+  return s:gmatch('{([%a_][%w_]*)|?[%w_]*}')
+end
+
+-- M.string(s, vars [, encode]) -> the rendered string (or the raw value of
+-- a lone placeholder), nil when a placeholder has no value.
+-- encode(text, name, position) escapes each inserted value by where it
+-- lands (URLs use it).
+function M.string(s, vars, encode)
+  local whole, wfilter = s:match('^{([%a_][%w_]*)|?([%w_]*)}$')
+  if whole and not encode then return lookup(vars, whole, wfilter) end
+  local missing = false
+  local out = s:gsub('(){([%a_][%w_]*)|?([%w_]*)}', function(pos, name, filter)
+    local v = lookup(vars, name, filter)
+    if v == nil then missing = true; return '' end
+    v = scalar(v)
+    if encode then return encode(v, name, pos) end
+    return v
+  end)
+  if missing then return nil end
+  return out
+end
+
+-- M.value(v, vars [, mark]) -> v with every string and function inside
+-- rendered; nil entries drop out (arrays stay dense).  mark(t) is called on
+-- every table that came from an array, so JSON can keep [] as [].
+function M.value(v, vars, mark)
+  local t = type(v)
+  if t == 'string' then
+    local r = M.string(v, vars)
+    if type(r) == 'table' and mark then
+      local copy = {}
+      for i, item in ipairs(r) do copy[i] = item end
+      return mark(copy)
+    end
+    return r
+  end
+  if t == 'function' then return v(vars) end
+  if t ~= 'table' then return v end
+  local out = {}
+  if v[1] ~= nil then
+    for _, item in ipairs(v) do
+      local r = M.value(item, vars, mark)
+      if r ~= nil then out[#out + 1] = r end
+    end
+    return mark and mark(out) or out
+  end
+  for k, item in pairs(v) do
+    out[k] = M.value(item, vars, mark)
+  end
+  return out
+end
+
+return M

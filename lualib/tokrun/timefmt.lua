@@ -1,0 +1,60 @@
+-- Times are integer seconds since the epoch inside tokrun; RFC 3339 UTC at
+-- the edges.  No dependence on the local time zone (os.time() has one).
+local M = {}
+
+local tonumber, string_format, floor = tonumber, string.format, math.floor
+
+-- Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+-- days_from_civil).
+local function days_from_civil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = (y >= 0 and y or y - 399) // 400
+  local yoe = y - era * 400
+  local mp = (m + 9) % 12
+  local doy = (153 * mp + 2) // 5 + d - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  return era * 146097 + doe - 719468
+end
+
+local function epoch(y, mo, d, h, mi, s)
+  if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or s > 60 then return nil end
+  return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s
+end
+
+-- M.offset(s) -> seconds east of UTC for "Z", "+02:00", "-0530" | nil
+function M.offset(s)
+  if s == nil or s == 'Z' or s == 'z' or s == '' then return 0 end
+  local sign, h, m = s:match('^([+-])(%d%d):?(%d%d)$')
+  if not sign then return nil end
+  local off = tonumber(h) * 3600 + tonumber(m) * 60
+  return sign == '-' and -off or off
+end
+
+-- M.parse_rfc3339(s) -> epoch seconds (fractions dropped) | nil
+function M.parse_rfc3339(s)
+  if type(s) ~= 'string' then return nil end
+  local y, mo, d, h, mi, sec, rest =
+    s:match('^(%d%d%d%d)-(%d%d)-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(.*)$')
+  if not y then return nil end
+  rest = rest:gsub('^%.%d+', '')
+  local off = M.offset(rest)
+  local t = off and epoch(tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(sec))
+  return t and t - off
+end
+
+-- M.parse_datetime(s, offset) -> epoch seconds for "YYYY-MM-DD HH:MM:SS[.mmm]"
+-- read in the zone `offset` (e.g. "+02:00"; default UTC) | nil
+function M.parse_datetime(s, offset)
+  if type(s) ~= 'string' then return nil end
+  local y, mo, d, h, mi, sec = s:match('^(%d%d%d%d)-(%d%d)-(%d%d)[ T](%d%d):(%d%d):(%d%d)%.?%d*$')
+  local off = M.offset(offset)
+  local t = y and off and epoch(tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(sec))
+  return t and t - off
+end
+
+-- M.rfc3339(epoch_seconds) -> "2026-11-22T15:22:51Z"
+function M.rfc3339(t)
+  return os.date('!%Y-%m-%dT%H:%M:%SZ', floor(t))
+end
+
+return M
