@@ -408,7 +408,8 @@ static char **string_vector(lua_State *L, int idx, const char *what)
 /* sys.exec_child{argv=, env=, timeout=, grace=} -> {status=, signal=,
  * timed_out=, interrupted=} | fail.
  * Runs argv with stdio inherited, in its own process group, and waits.
- * SIGINT, SIGTERM and SIGHUP sent to tokrun are forwarded to the child;
+ * SIGINT, SIGTERM and SIGHUP sent to tokrun are forwarded to the child's
+ * process group (as a terminal would);
  * after a forwarded signal or the timeout (SIGTERM), the child gets `grace`
  * seconds before its whole process group is killed.  status is the exit
  * code, 128+N for death by signal N, 127 when argv[0] cannot be run. */
@@ -476,7 +477,7 @@ static int sys_exec_child(lua_State *L)
     double now = mono_now();
     if (timeout > 0 && !timed_out && now - start >= timeout) {
       timed_out = 1;
-      kill(pid, SIGTERM);
+      kill(-pid, SIGTERM);
       kill_at = now + grace;
     }
     if (kill_at > 0 && now >= kill_at) {
@@ -494,7 +495,7 @@ static int sys_exec_child(lua_State *L)
     int sig = sigtimedwait(&set, NULL, &ts);
     if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
       interrupted = sig;
-      kill(pid, sig);
+      kill(-pid, sig);
       if (kill_at == 0)
         kill_at = mono_now() + grace;
     }

@@ -57,12 +57,18 @@ local function read_private(path, max)
   return data
 end
 
-local function hmac_key(dir)
+local function hmac_key(dir, timeout)
   local path = dir .. '/key'
   local key = read_private(path, 64)
   if key and #key == 32 then return key end
+  -- first use: concurrent runs must agree on one key
+  local lock = sys.lock(dir .. '/key.lock', timeout)
+  if not lock then errors.raise('locked', 'another run is creating the cache key in ' .. dir) end
+  key = read_private(path, 64)
+  if key and #key == 32 then lock:unlock(); return key end
   key = hmac.random(32)
   local ok, err = sys.write_atomic(path, key, 384)
+  lock:unlock()
   if not ok then errors.raise('io', 'cannot write the cache key ' .. err) end
   return key
 end
@@ -85,7 +91,7 @@ function M.key(ctx, opts, dir)
     if p.secret then secrets[#secrets + 1] = line else parts[#parts + 1] = 'param:' .. line end
   end
   sort(secrets)
-  parts[#parts + 1] = 'secrets=' .. hmac.hexdigest('sha256', hmac_key(dir), concat(secrets, '\0'))
+  parts[#parts + 1] = 'secrets=' .. hmac.hexdigest('sha256', hmac_key(dir, opts.timeout), concat(secrets, '\0'))
   return hmac.hexhash('sha256', concat(parts, '\n'))
 end
 

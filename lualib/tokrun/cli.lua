@@ -349,7 +349,31 @@ local function cmd_list()
   return 0
 end
 
+-- `tokrun --help RECIPE`: what the recipe needs and where each value may
+-- come from.
+local function recipe_help(name)
+  local recipe = require 'tokrun.recipe'
+  local path, ferr = recipe.find(name, os.getenv('TOKRUN_PATH'), sys.paths().recipedir)
+  if not path then errors.raise('usage', ferr) end
+  local decl = recipe.load(path)
+  local lines = { string_format('%s: %s\n%s\n\nParameters:', decl.name, decl.description or '', path) }
+  for _, p in ipairs(decl.params or {}) do
+    local from = p.secret and {} or { '-p ' .. p.name .. '=...' }
+    if p.env then from[#from + 1] = p.env; from[#from + 1] = p.env .. '_FILE' end
+    local flags = { p.type or 'string' }
+    if p.required then flags[#flags + 1] = 'required' end
+    if p.secret then flags[#flags + 1] = 'secret' end
+    if p.default ~= nil then flags[#flags + 1] = 'default ' .. tostring(p.default) end
+    lines[#lines + 1] = string_format('  %-18s %s (%s)%s', p.name, concat(from, ', '), concat(flags, ', '),
+      p.description and ('\n' .. string.rep(' ', 21) .. p.description) or '')
+  end
+  if decl.release then lines[#lines + 1] = '\nYields a lease: use `tokrun exec` or `tokrun release`.' end
+  stdout:write(concat(lines, '\n'), '\n')
+  return 0
+end
+
 local function dispatch(opts)
+  if opts.help and #opts.args == 1 then return recipe_help(opts.args[1]) end
   if opts.help then
     stdout:write(string_format(M.HELP, sys.paths().recipedir))
     return 0

@@ -53,6 +53,9 @@ local function new_vars(ctx)
         local v = template.value(alt, vars)
         if v ~= nil then vars[name] = v; break end
       end
+      if vars[name] == nil and d.missing then   -- the recipe says how to set one
+        errors.raise('config', string_format('%s: %s is not set: %s', decl.name, name, d.missing))
+      end
     else
       vars[name] = template.value(d, vars)
     end
@@ -212,6 +215,10 @@ local function http_step(ctx, step, vars, where)
   if not response.ok(step, status, body) then
     error(response.failure(ctx.decl, step, resp, body, status, where), 0)
   end
+  if body == nil and resp.body ~= '' and next(step.capture or {}) then   -- a 2xx we cannot read
+    errors.raise('protocol', string_format('%s: the response (HTTP %d) is not JSON [%s, %d bytes]', where,
+      resp.status, resp.headers['content-type'] or 'unknown type', #resp.body), { http_status = resp.status })
+  end
   response.capture(step, body, vars, where, ctx.secrets)
 end
 
@@ -272,7 +279,11 @@ end
 
 local function run_step(ctx, step, vars)
   local where = string_format('%s: step %s', ctx.decl.name, step.name)
-  if step.when ~= nil then
+  if type(step.when) == 'table' then   -- {name = value, ...}: every one equal
+    for name, want in pairs(step.when) do
+      if vars[name] == nil or tostring(vars[name]) ~= tostring(want) then return end
+    end
+  elseif step.when ~= nil then
     local w = template.value(step.when, vars)
     if w == nil or w == false or w == 'false' or w == '' then return end
   end

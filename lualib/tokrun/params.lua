@@ -17,7 +17,7 @@ local MAX_FILE = 64 * 1024
 M.MAX_FILE = MAX_FILE
 
 local TYPES = { string = true, integer = true, boolean = true, list = true }
-local KEYS = { name = true, env = true, type = true, default = true, required = true,
+local KEYS = { name = true, env = true, type = true, default = true, required = true, required_if = true,
   secret = true, description = true, pattern = true, enum = true }
 local BOOLEANS = { ['true'] = true, ['1'] = true, yes = true,
   ['false'] = false, ['0'] = false, no = false }
@@ -226,6 +226,14 @@ function M.resolve(decls, src)
       end
     end
   end
+  -- required_if = 'other': needed whenever `other` is set and not false
+  for _, decl in ipairs(decls) do
+    local other = decl.required_if
+    if other and values[decl.name] == nil and (not only or only[decl.name])
+      and values[other] ~= nil and values[other] ~= false then
+      missing[#missing + 1] = format('%s (%s; needed when %s is set)', decl.name, how_to_set(decl), other)
+    end
+  end
   if #missing > 0 then
     return config_error('missing required parameters: ' .. concat(missing, ', '))
   end
@@ -346,6 +354,11 @@ function M.validate_decls(decls)
   for i, d in ipairs(decls) do
     local problem = check_decl(d, i, seen)
     if problem then return nil, problem end
+  end
+  for _, d in ipairs(decls) do
+    if d.required_if ~= nil and not seen[d.required_if] then
+      return nil, format("parameter '%s': required_if must name a declared parameter", d.name)
+    end
   end
   return true
 end

@@ -73,7 +73,7 @@ local step_fields = {
   status_from = 'string', errors = 'table', error_message = { 'string', 'table' },
   error_code = { 'string', 'table' }, capture = 'table', safe_to_repeat = 'boolean',
   retries = 'number', follow_redirects = { 'boolean', 'number' }, max_body = 'number',
-  timeout = 'number', when = TEMPLATE, on_failure = 'string', run = 'table',
+  timeout = 'number', when = { 'string', 'function', 'table' }, on_failure = 'string', run = 'table',
   parse = 'string', insecure = 'boolean', failure_note = TEMPLATE,
 }
 local top_fields = {
@@ -148,6 +148,9 @@ local function check_rules(path, where, rules)
 end
 
 local function check_step(path, where, step, known, caps)
+  if type(step) == 'table' and type(step.name) == 'string' then
+    where = string_format("%s (step '%s')", where, step.name)
+  end
   check_fields(path, where, step, step_fields)
   if not step.name then fail(path, "%s: missing field 'name'", where) end
   where = string_format("step '%s'", step.name)
@@ -162,6 +165,11 @@ local function check_step(path, where, step, known, caps)
     fail(path, "%s: recipes cannot turn TLS verification off; only the --insecure option can", where)
   end
   if step.errors then check_rules(path, where .. ' errors', step.errors) end
+  if type(step.when) == 'table' then   -- {name = value}: names must be known
+    for name in pairs(step.when) do
+      if not known[name] then fail(path, "%s when: unknown name '%s'", where, tostring(name)) end
+    end
+  end
   for _, field in ipairs({ 'url', 'query', 'headers', 'auth', 'json', 'form', 'body', 'sign', 'when', 'run' }) do
     if step[field] ~= nil then check_names(path, where .. ' ' .. field, step[field], known) end
   end
@@ -222,7 +230,12 @@ function M.validate(decl, path)
   if type(decl.emit) ~= 'table' then fail(path, "recipe: missing field 'emit'") end
   check_fields(path, 'emit', decl.emit, emit_fields)
   if decl.emit.token == nil then fail(path, "emit: missing field 'token'") end
+  local emit_env = decl.emit.env
+  decl.emit.env = nil
   check_names(path, 'emit', decl.emit, known)
+  decl.emit.env = emit_env
+  -- env values may also name the result's own token and expires_at
+  check_names(path, 'emit.env', emit_env, setmetatable({ token = true, expires_at = true }, { __index = known }))
   if decl.release then
     check_fields(path, 'release', decl.release, { lease = 'string', steps = 'table' })
     if not (decl.release.lease and decl.release.steps) then

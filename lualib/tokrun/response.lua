@@ -140,8 +140,14 @@ local convert = {
 
 -- M.capture(step, body, vars, where, secrets) -> captured values (into
 -- vars).  A missing field the recipe relies on is a protocol error (76).
+-- Every usable value is kept before a missing one is reported, so a lease
+-- id is known (and released) even when the password beside it is missing.
 function M.capture(step, body, vars, where, secrets)
-  for name, spec in pairs(step.capture or {}) do
+  local names, missing = {}, nil
+  for name in pairs(step.capture or {}) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local spec = step.capture[name]
     if type(spec) == 'string' then spec = { path = spec } end
     local v = M.path(body, spec.path)
     if v ~= nil and spec.match then
@@ -155,12 +161,13 @@ function M.capture(step, body, vars, where, secrets)
       v = convert[spec.as](v, off)
     end
     if v == nil and not spec.optional then
-      errors.raise('protocol', string_format('%s: the response has no usable %s (%s)', where, spec.path,
-        spec.as and ('expected ' .. spec.as) or 'missing'))
+      missing = (missing and missing .. ', ' or '') .. string_format('%s (%s)', spec.path,
+        spec.as and ('expected ' .. spec.as) or 'missing')
     end
     if spec.secret and v ~= nil and secrets then secrets:add(tostring(v)) end
     vars[name] = v
   end
+  if missing then errors.raise('protocol', string_format('%s: the response has no usable %s', where, missing)) end
 end
 
 return M

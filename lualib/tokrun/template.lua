@@ -22,6 +22,8 @@ end
 M.filters = {
   string = scalar,
   int = function(v) return math_tointeger(tonumber(v)) end,
+  -- application/x-www-form-urlencoded (OAuth2 client_secret_basic, RFC 6749 2.3.1)
+  form = function(v) return require('tokrun.codec').form(scalar(v)) end,
 }
 
 local function lookup(vars, name, filter)

@@ -2,6 +2,7 @@
 -- clean environment: only PATH, HOME and what the spec passes.
 local process = require 'tokrun.process'
 local json = require 'tokrun.json'
+local assert = require 'luassert'
 
 local M = {}
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds tokrun, and runs every spec twice: once
+# in a normal build and once under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Ends with one line "N passed, N failed" and a non-zero status on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps || exit 1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+run_suite() {   # build-dir, cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" "$@" >/dev/null && cmake --build "$dir" -j2 >/dev/null || { echo "build failed: $dir"; return 1; }
+  (cd "$dir" && ctest --output-on-failure -V) 2>&1 | tee -a "$log" | grep -E '^[0-9]+: ([0-9]+ passed|.*(Failure|Error) →)|tests passed|tests failed' || true
+  return "${PIPESTATUS[0]}"
+}
+run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+LSAN_OPTIONS=suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0 \
+  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DTOKRUN_SANITIZE=ON || status=1
+passed=$(grep -oE '^[0-9]+: [0-9]+ passed' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE '^[0-9]+: [0-9]+ passed, [0-9]+ failed' "$log" | awk '{s+=$4} END {print s+0}')
+[ "$failed" -eq 0 ] || status=1
+[ "$passed" -gt 0 ] || status=1
+echo "$passed passed, $failed failed"
+exit $status

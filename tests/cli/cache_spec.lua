@@ -1,0 +1,139 @@
+-- --cache: a fresh credential is reused without minting; anything that
+-- could change the credential changes the key; the directory is trusted
+-- only when it is private; concurrent runs mint once.
+local cli = require 'cli_helper'
+local sys = require 'tokrun.sys'
+local run = cli.run
+
+local RECIPE = cli.root .. '/tests/cli/fixtures/echo_token.lua'
+
+local function mints(file)
+  local data = sys.read_file(file, 65536)
+  return data and select(2, data:gsub('minted', '')) or 0
+end
+
+local function setup_dirs()
+  local dir = cli.tmpdir()
+  local cache = dir .. '/cache'
+  assert(sys.mkdir(cache, tonumber('700', 8)))
+  return dir, cache, dir .. '/count'
+end
+
+describe('--cache', function()
+  it('reuses a fresh credential with "cached": true and without minting', function()
+    local _, cache, count = setup_dirs()
+    local env = { ECHO_TOKEN = 'c1', ECHO_COUNT_FILE = count }
+    local a = run({ '--cache=' .. cache, RECIPE }, env)
+    local b = run({ '--cache=' .. cache, RECIPE }, env)
+    assert.equal(0, a.code, a.stderr)
+    assert.equal(0, b.code, b.stderr)
+    assert.is_false(a.json.cached)
+    assert.is_true(b.json.cached)
+    assert.equal('c1', b.json.token)
+    assert.equal(a.json.expires_at, b.json.expires_at)
+    assert.equal(1, mints(count))
+  end)
+
+  it('writes no secret into the cache key or file names', function()
+    local _, cache, count = setup_dirs()
+    run({ '--cache=' .. cache, RECIPE }, { ECHO_TOKEN = 'name-canary', ECHO_COUNT_FILE = count })
+    for _, f in ipairs(sys.readdir(cache)) do
+      assert.is_nil(f:find('name-canary', 1, true))
+      assert.equal(tonumber('600', 8), sys.lstat(cache .. '/' .. f).mode & tonumber('777', 8), f)
+    end
+  end)
+
+  it('mints again when a secret changes', function()
+    local _, cache, count = setup_dirs()
+    run({ '--cache=' .. cache, RECIPE }, { ECHO_TOKEN = 'one', ECHO_COUNT_FILE = count })
+    local r = run({ '--cache=' .. cache, RECIPE }, { ECHO_TOKEN = 'two', ECHO_COUNT_FILE = count })
+    assert.is_false(r.json.cached)
+    assert.equal('two', r.json.token)
+    assert.equal(2, mints(count))
+  end)
+
+  it('mints again when the recipe changes', function()
+    local dir, cache, count = setup_dirs()
+    local copy = dir .. '/echo_token.lua'
+    local src = assert(sys.read_file(RECIPE, 65536))
+    assert(sys.write_atomic(copy, src))
+    local env = { ECHO_TOKEN = 'r', ECHO_COUNT_FILE = count }
+    run({ '--cache=' .. cache, copy }, env)
+    assert(sys.write_atomic(copy, src .. '\n-- edited\n'))
+    local r = run({ '--cache=' .. cache, copy }, env)
+    assert.is_false(r.json.cached)
+    assert.equal(2, mints(count))
+  end)
+
+  it('mints again when less than --min-ttl is left', function()
+    local _, cache, count = setup_dirs()
+    local env = { ECHO_TOKEN = 't', ECHO_TTL = '100', ECHO_COUNT_FILE = count }
+    run({ '--cache=' .. cache, RECIPE }, env)
+    local r = run({ '--cache=' .. cache, RECIPE }, env)
+    assert.is_false(r.json.cached)
+    r = run({ '--cache=' .. cache, '--min-ttl', '10', RECIPE }, env)
+    assert.is_true(r.json.cached)
+  end)
+
+  it('is bypassed by --now', function()
+    local _, cache, count = setup_dirs()
+    local env = { ECHO_TOKEN = 't', ECHO_COUNT_FILE = count }
+    run({ '--cache=' .. cache, RECIPE }, env)
+    local r = run({ '--cache=' .. cache, '--now', '1767225600000', RECIPE }, env)
+    assert.is_false(r.json.cached)
+    assert.equal(2, mints(count))
+  end)
+
+  it('ignores and replaces a corrupt entry', function()
+    local _, cache, count = setup_dirs()
+    local env = { ECHO_TOKEN = 't', ECHO_COUNT_FILE = count }
+    run({ '--cache=' .. cache, RECIPE }, env)
+    for _, f in ipairs(sys.readdir(cache)) do
+      if f:match('%.json$') then assert(sys.write_atomic(cache .. '/' .. f, '{"token":')) end
+    end
+    local r = run({ '--cache=' .. cache, RECIPE }, env)
+    assert.equal(0, r.code)
+    assert.is_false(r.json.cached)
+    assert.is_true(run({ '--cache=' .. cache, RECIPE }, env).json.cached)
+  end)
+
+  it('refuses a directory other users can read (78)', function()
+    local dir = cli.tmpdir()
+    assert(sys.mkdir(dir .. '/open', tonumber('755', 8)))
+    os.execute("chmod 755 '" .. dir .. "/open'")
+    local r = run({ '--cache=' .. dir .. '/open', RECIPE }, { ECHO_TOKEN = 't' })
+    assert.equal(78, r.code)
+    assert.truthy(r.stderr:find('0700', 1, true))
+  end)
+
+  it('refuses a symlink in place of the directory (78)', function()
+    local dir, cache = setup_dirs()
+    os.execute("ln -s '" .. cache .. "' '" .. dir .. "/link'")
+    local r = run({ '--cache=' .. dir .. '/link', RECIPE }, { ECHO_TOKEN = 't' })
+    assert.equal(78, r.code)
+  end)
+
+  it('is a usage error (64) for a recipe that yields a lease', function()
+    local dir, cache = setup_dirs()
+    local r = run({ '--cache=' .. cache, cli.root .. '/tests/cli/fixtures/lease_log.lua' },
+      { LEASE_LOG = dir .. '/log', LEASE_PASSWORD = 'p' })
+    assert.equal(64, r.code)
+    assert.is_nil(sys.lstat(dir .. '/log'), 'nothing was checked out')
+  end)
+
+  it('mints once when concurrent runs share a key', function()
+    local dir, cache, count = setup_dirs()
+    local cmd = string.format(
+      "for i in 1 2 3; do '%s' --cache='%s' -f token '%s' > '%s'/out.$i & done; wait",
+      cli.bin, cache, RECIPE, dir)
+    local r = require('tokrun.process').run { argv = { 'sh', '-c', cmd }, timeout = 30,
+      env = { PATH = os.getenv('PATH'), ECHO_TOKEN = 'shared', ECHO_SLEEP = '0.5', ECHO_COUNT_FILE = count } }
+    assert.equal(0, r.status, r.stderr)
+    assert.equal(1, mints(count), (sys.read_file(count, 1000)) .. table.concat(sys.readdir(cache), ' '))
+    for i = 1, 3 do
+      assert.equal('shared\n', (sys.read_file(dir .. '/out.' .. i, 100)), table.concat(sys.readdir(dir), ' ') .. r.stderr .. r.stdout)
+    end
+  end)
+end)
+
+teardown(cli.cleanup)
