@@ -140,9 +140,9 @@ local function exchange(ctx, step, req, where)
       client_cert = ctx.tls.client_cert, client_key = ctx.tls.client_key,
     }
     if err then return nil, err end
-    if ctx.verbose then show_response(ctx, resp) end
     local location = resp.headers.location
     if hop == hops or not REDIRECT[resp.status] or not location then return resp end
+    if ctx.verbose then show_response(ctx, resp) end   -- the caller shows the final answer
     local from = request.full_url(cur)
     if location:sub(1, 1) == '/' then location = from:match('^https?://[^/?#]+') .. location end
     if not location:match('^https?://') then
@@ -178,12 +178,26 @@ local function backoff(ctx, attempt, floor)
   return true
 end
 
+-- The final answer of a step: success or the error it declares, captures.
+local function read_answer(ctx, step, resp, vars, where)
+  local body = resp.body ~= '' and json.decode(resp.body) or nil
+  local status = response.status(step, resp, body)
+  if not response.ok(step, status, body) then
+    error(response.failure(ctx.decl, step, resp, body, status, where), 0)
+  end
+  if body == nil and resp.body ~= '' and next(step.capture or {}) then   -- a 2xx we cannot read
+    errors.raise('protocol', string_format('%s: the response (HTTP %d) is not JSON [%s, %d bytes]', where,
+      resp.status, resp.headers['content-type'] or 'unknown type', #resp.body), { http_status = resp.status })
+  end
+  response.capture(step, body, vars, where, ctx.secrets)
+end
+
 local function http_step(ctx, step, vars, where)
   local method = step.method or 'GET'
   local once = ctx.decl.mint_once and method ~= 'GET'
   local repeatable = (IDEMPOTENT[method] or step.safe_to_repeat) and not once
   local attempts = 1 + (step.retries or ctx.retries)
-  local req, resp, err, to_sign
+  local req, resp, err, to_sign, shown
   for attempt = 1, attempts do
     req, to_sign = request.build(step, vars, where, ctx.secrets)
     check_transport(ctx, req, where)
@@ -203,23 +217,21 @@ local function http_step(ctx, step, vars, where)
     elseif resp.status == 502 or resp.status == 504 then
       retry = repeatable
     end
-    if not retry or attempt == attempts or not backoff(ctx, attempt, floor) then break end
+    if not retry or attempt == attempts then break end
+    if ctx.verbose and resp then show_response(ctx, resp) end
+    shown = resp
+    if not backoff(ctx, attempt, floor) then break end
   end
   if err then
     local msg = string_format('%s: %s', where, err.message)
     if err.kind == 'tls' then msg = string_format('%s (host %s)', msg, select(2, url_parts(req.url))) end
     errors.raise(TRANSPORT_KIND[err.kind] or 'network', msg)
   end
-  local body = resp.body ~= '' and json.decode(resp.body) or nil
-  local status = response.status(step, resp, body)
-  if not response.ok(step, status, body) then
-    error(response.failure(ctx.decl, step, resp, body, status, where), 0)
-  end
-  if body == nil and resp.body ~= '' and next(step.capture or {}) then   -- a 2xx we cannot read
-    errors.raise('protocol', string_format('%s: the response (HTTP %d) is not JSON [%s, %d bytes]', where,
-      resp.status, resp.headers['content-type'] or 'unknown type', #resp.body), { http_status = resp.status })
-  end
-  response.capture(step, body, vars, where, ctx.secrets)
+  -- The answer is traced after its captures are known secrets, so a token
+  -- inside a message ("New token for X is T") is redacted too.
+  local ok, failure = pcall(read_answer, ctx, step, resp, vars, where)
+  if ctx.verbose and resp ~= shown then show_response(ctx, resp) end
+  if not ok then error(failure, 0) end
 end
 
 -- argv items are templates or groups like {"-n", "{name}"} that drop out
@@ -308,6 +320,7 @@ local function emit(ctx, vars)
   local where = decl.name .. ': emit'
   local token = template.value(e.token, vars)
   if token == nil or token == '' then errors.raise('protocol', where .. ': the provider returned no token') end
+  if type(token) == 'table' then errors.raise('protocol', where .. ': the token is not a string') end
   token = template.filters.string(token)
   ctx.secrets:add(token)
   local obtained = ctx.now_ms() // 1000

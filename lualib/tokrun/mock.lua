@@ -202,17 +202,20 @@ function M.start(opts)
                             quote(script), quote(base .. ".json"), quote(ready), quote(log)))
   local pid = tonumber(p:read("l"))
   p:close()
+  assert(pid, "mock.start: cannot start the server process")
 
   local deadline, answer = gettime() + START_TIMEOUT, nil
-  repeat
+  for _ = 1, START_TIMEOUT * 100 do
     answer = read_file(ready)
-    if answer or (pid and not alive(pid)) then break end
+    if answer or not alive(pid) or gettime() > deadline then break end
     sleep(0.01)
-  until gettime() > deadline
+  end
+  answer = answer or read_file(ready)
   local port, control_port = (answer or ""):match("^ok (%d+) (%d+)")
   if not port then
-    if pid then os.execute("kill -9 " .. pid .. " 2>/dev/null") end
-    local why = answer and "it failed" or format("no answer within %d s", START_TIMEOUT)
+    local why = answer and "it failed" or not alive(pid) and "it exited"
+                or format("no answer within %d s", START_TIMEOUT)
+    os.execute("kill -9 " .. pid .. " 2>/dev/null")
     error(format("mock.start(%s): the server did not start (%s):\n%s", opts.routes, why,
                  read_file(log) or ""), 2)
   end

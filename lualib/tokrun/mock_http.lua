@@ -177,8 +177,8 @@ function M.write_response(c, resp, method, keep_alive, deadline)
   if resp.drop then return false end
 
   -- The body is resp.body, or body_size bytes of 'x' made on the fly.
-  local body, size = resp.body, nil
-  if body == nil and resp.body_size then size = resp.body_size else body = body or ""; size = #body end
+  local body, size = resp.body, resp.body_size
+  if body ~= nil or not size then body = body or ""; size = #body end
   if resp.drop_after_headers and size < 2 then body, size = filler:sub(1, 16), 16 end
   local function piece(from, n)   -- bytes from+1 .. from+n
     if body then return body:sub(from + 1, from + n) end

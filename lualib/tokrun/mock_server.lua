@@ -47,7 +47,7 @@ end
 -- The routes file returns function(config, mock) -> { ["METHOD /path"] = handler }.
 local function load_routes(path, config, mock)
   local chunk, err = loadfile(path)
-  if not chunk then fail("routes file " .. err) end
+  if not chunk then fail("routes file: " .. err) end
   local ok, make = pcall(chunk)
   if not ok then fail("routes file " .. path .. ": " .. tostring(make)) end
   if type(make) ~= "function" then
@@ -73,11 +73,11 @@ local function load_routes(path, config, mock)
   end
   -- The longest prefix wins.
   table.sort(prefixes, function(a, b) return #a.prefix > #b.prefix end)
-  return function(method, path)
-    local key = method .. " " .. path
+  return function(method, target)
+    local key = method .. " " .. target
     if exact[key] then return key, exact[key] end
     for _, r in ipairs(prefixes) do
-      if r.method == method and path:sub(1, #r.prefix) == r.prefix then return r.key, r.handler end
+      if r.method == method and target:sub(1, #r.prefix) == r.prefix then return r.key, r.handler end
     end
     return nil
   end
@@ -129,8 +129,10 @@ local function main(setup_path)
       return { status = 404, headers = { ["Content-Type"] = "application/json" },
                body = '{"error":"no route"}' }
     end
-    local view = {}
+    local view, headers = {}, {}   -- the handler's copy: the record stays as seen
     for k, v in pairs(record) do view[k] = v end
+    for k, v in pairs(record.headers) do headers[k] = v end
+    view.headers = headers
     view.json = req.body ~= "" and http.json_decode(req.body) or nil
     view.params = http.parse_query(req.query)
     local ok, resp = pcall(handler, view, state)
