@@ -84,6 +84,10 @@ end
 -- M.build(step, vars, where [, secrets]) -> request, string_to_sign
 -- request = {method, url, query (pairs), headers, body}
 function M.build(step, vars, where, secrets)
+  -- one clock reading per attempt: a timestamp header and the signature
+  -- over it must agree
+  local t = vars.now_ms
+  vars = setmetatable({ now_ms = t, now = t // 1000 }, { __index = vars })
   local req = {
     method = step.method or 'GET',
     url = M.url(step.url, vars, where),

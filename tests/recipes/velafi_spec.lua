@@ -66,7 +66,8 @@ describe('velafi', function()
     assert.equal('GET', req.method)
     assert.equal('/v2/token/generate', req.path)
     local hmac = require 'tokrun.hmac'
-    assert.equal('timestamp=' .. NOW .. '&signature=' .. hmac.hexdigest('sha256', SECRET, 'timestamp=' .. NOW), req.query)
+    local sig = hmac.hexdigest('sha256', SECRET, 'timestamp=' .. NOW)
+    assert.equal('timestamp=' .. NOW .. '&signature=' .. sig, req.query)
     assert.equal(KEY, req.headers['x-bh-apikey'])
     assert.is_nil(req.error)
   end)
@@ -102,9 +103,25 @@ describe('velafi', function()
     end)
   end
 
-  it('reports an API key of invalid format (-2014) as an auth failure', function()
-    srv:script('GET /v2/token/generate', { { status = 400, json = { code = -2014, msg = 'API-key format invalid.' } } })
+  it('reports an API key of invalid format (-2014) as an auth failure, under HTTP 400 or 200', function()
+    local body = { code = -2014, msg = 'API-key format invalid.' }
+    srv:script('GET /v2/token/generate', { { status = 400, json = body }, { status = 200, json = body } })
     assert_failure(run(srv), 77, 'auth', '-2014')
+    assert_failure(run(srv), 77, 'auth', '-2014')
+  end)
+
+  it('retries a 503 with a fresh timestamp and signature', function()
+    srv:stop()
+    srv = start { now_ms = false }   -- the mock checks the wall clock
+    srv:script('GET /v2/token/generate', { { status = 503, headers = { ['Retry-After'] = '1' }, body = 'busy' } })
+    local r = cli.run({ '--retries', '1', RECIPE }, env(srv))
+    assert.equal(0, r.code, r.stderr)
+    local reqs = srv:requests()
+    assert.equal(2, #reqs)
+    local t1, t2 = tonumber(reqs[1].params.timestamp), tonumber(reqs[2].params.timestamp)
+    assert.is_true(t2 - t1 >= 1000)
+    assert.not_equal(reqs[1].params.signature, reqs[2].params.signature)
+    assert.is_nil(reqs[2].error)
   end)
 
   it('accepts a timestamp just inside the 5000 ms recvWindow', function()
@@ -112,7 +129,8 @@ describe('velafi', function()
   end)
 
   it('treats any other body code as a provider error even under HTTP 200', function()
-    srv:script('GET /v2/token/generate', { { status = 200, json = { code = -1000, msg = 'An unknown error occured.' } } })
+    srv:script('GET /v2/token/generate',
+      { { status = 200, json = { code = -1000, msg = 'An unknown error occured.' } } })
     local r = run(srv)
     assert_failure(r, 78, 'provider', '-1000')
     assert.equal(200, r.json.error.http_status)
@@ -145,7 +163,8 @@ describe('velafi', function()
   it('gives a clean protocol error for JSON of the wrong shape', function()
     srv:script('GET /v2/token/generate', { { status = 200, json = { code = 200, msg = 'SUCCESS', data = { 'x' } } } })
     assert_failure(run(srv), 76, 'protocol')
-    srv:script('GET /v2/token/generate', { { status = 200, json = { code = 200, data = { token = TOKEN, expireTime = 'soon' } } } })
+    srv:script('GET /v2/token/generate',
+      { { status = 200, json = { code = 200, data = { token = TOKEN, expireTime = 'soon' } } } })
     assert_failure(run(srv), 76, 'protocol')
   end)
 
