@@ -5,7 +5,9 @@
  * a loadable module so that a run which never touches the network never maps
  * libcurl.
  */
+#define _GNU_SOURCE   /* dladdr, RTLD_NODELETE */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -555,6 +557,12 @@ int luaopen_tokrun_http(lua_State *L)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
       return luaL_error(L, "cannot initialise libcurl");
     curl_ready = 1;
+    /* Stay loaded when Lua closes the state: libcurl and OpenSSL keep
+     * process-wide state and exit handlers that must not outlive their
+     * code (and LeakSanitizer trips over unloaded thread-local storage). */
+    Dl_info self;
+    if (dladdr((void *)luaopen_tokrun_http, &self) && self.dli_fname)
+      dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   }
   if (luaL_newmetatable(L, HTTP_REQUEST)) {
     lua_pushcfunction(L, http_req_release);

@@ -150,7 +150,9 @@ static void host_harden(void)
 {
   struct rlimit none = {0, 0};
   setrlimit(RLIMIT_CORE, &none);
+#ifndef TOKRUN_SANITIZE   /* LeakSanitizer stops the world with ptrace */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 }
 
 /* tokrun lua SCRIPT [ARGS...]: like lua5.4 SCRIPT, with tokrun's modules. */
