@@ -12,9 +12,11 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <lualib.h>
 
+#include "embedded.h"
 #include "tokrun.h"
 
 #define EXIT_SOFTWARE 70   /* sysexits.h EX_SOFTWARE: internal error */
@@ -96,8 +98,13 @@ static void host_paths(lua_State *L)
     const char *rel[3][2] = {{"luadir", TOKRUN_REL_LUADIR},
                              {"recipedir", TOKRUN_REL_RECIPEDIR},
                              {"moddir", TOKRUN_REL_MODDIR}};
+    size_t prefixlen = dirlen;   /* PREFIX of PREFIX/bin/tokrun */
+    while (prefixlen > 0 && exe[prefixlen - 1] != '/')
+      prefixlen--;
+    if (prefixlen > 1)
+      prefixlen--;
     for (int i = 0; i < 3; i++) {
-      snprintf(buf, sizeof buf, "%.*s/../%s", (int)dirlen, exe, rel[i][1]);
+      snprintf(buf, sizeof buf, "%.*s/%s", (int)prefixlen, exe, rel[i][1]);
       lua_pushstring(L, buf);
       lua_setfield(L, -2, rel[i][0]);
     }
@@ -128,6 +135,45 @@ static void host_package_paths(lua_State *L)
   lua_pop(L, 5);
 }
 
+/* In a build tree, a module whose source changed since it was compiled is
+ * loaded from its file instead, so editing lualib/ needs no rebuild. */
+static int chunk_stale(lua_State *L, const tokrun_chunk *c)
+{
+  struct stat st;
+  lua_getfield(L, LUA_REGISTRYINDEX, TOKRUN_PATHS);
+  lua_getfield(L, -1, "srcdir");
+  const char *srcdir = lua_tostring(L, -1);
+  int stale = 0;
+  if (srcdir) {
+    lua_pushfstring(L, "%s/%s", srcdir, c->path);
+    stale = stat(lua_tostring(L, -1), &st) != 0 || (long long)st.st_size != c->source_size
+         || (long long)st.st_mtime != c->source_mtime;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+  return stale;
+}
+
+/* package.searchers entry: lualib modules linked into the binary. */
+static int host_embedded_searcher(lua_State *L)
+{
+  const char *name = luaL_checkstring(L, 1);
+  for (const tokrun_chunk *c = tokrun_embedded; c->name; c++) {
+    if (strcmp(c->name, name) != 0)
+      continue;
+    if (chunk_stale(L, c)) {
+      lua_pushfstring(L, "embedded '%s' is older than %s", name, c->path);
+      return 1;
+    }
+    if (luaL_loadbufferx(L, (const char *)c->code, c->size, c->path, "b") != LUA_OK)
+      return 1;   /* the message; the file searcher may still find it */
+    lua_pushstring(L, c->path);
+    return 2;
+  }
+  lua_pushfstring(L, "no embedded module '%s'", name);
+  return 1;
+}
+
 static void host_preload(lua_State *L)
 {
   static const luaL_Reg modules[] = {
@@ -143,6 +189,16 @@ static void host_preload(lua_State *L)
     lua_setfield(L, -2, m->name);
   }
   lua_pop(L, 1);
+  /* searchers = {preload, embedded, Lua files, C libraries, ...} */
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "searchers");
+  for (lua_Integer i = (lua_Integer)luaL_len(L, -1); i >= 2; i--) {
+    lua_geti(L, -1, i);
+    lua_seti(L, -2, i + 1);
+  }
+  lua_pushcfunction(L, host_embedded_searcher);
+  lua_seti(L, -2, 2);
+  lua_pop(L, 2);
 }
 
 /* No core files and no ptrace by other users: the process holds secrets. */

@@ -202,7 +202,7 @@ static int sys_realpath(lua_State *L)
   return 1;
 }
 
-/* sys.readdir(path) -> sorted array of entry names (no . and ..) | fail */
+/* sys.readdir(path) -> array of entry names in directory order (no . and ..) | fail */
 static int sys_readdir(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);

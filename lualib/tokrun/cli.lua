@@ -229,15 +229,21 @@ function M.prepare(opts, name, only)
   }
 end
 
--- Runs fn under the recipe's heap and time bounds.
+-- Runs fn under the recipe's heap and time bounds.  The time bound is the
+-- run's own deadline (--timeout), which the engine moves when a release
+-- gets its own time: recipe code that never returns stops there.
 function M.bounded(ctx, fn, ...)
   local recipe = require 'tokrun.recipe'
+  local function left()
+    return ctx.deadline - sys.monotonic(), string_format('--timeout %gs', ctx.timeout)
+  end
   sys.set_memory_limit(recipe.MAX_HEAP)
-  local ok, res = pcall(recipe.bounded, ctx.decl.name, ctx.timeout + 5, fn, ...)
+  local ok, res = pcall(recipe.bounded, ctx.decl.name, left, fn, ...)
   sys.set_memory_limit(0)
   if not ok then
     if res == 'not enough memory' then
-      errors.raise('recipe', ctx.decl.name .. ': the recipe used more than its memory bound')
+      errors.raise('recipe', string_format('%s: the recipe used more than its memory bound (%d MiB)',
+        ctx.decl.name, recipe.MAX_HEAP // (1024 * 1024)))
     end
     error(res, 0)
   end
@@ -336,7 +342,9 @@ local function cmd_list()
   dirs[#dirs + 1] = sys.paths().recipedir
   local seen = {}
   for _, dir in ipairs(dirs) do
-    for _, file in ipairs(sys.readdir(dir) or {}) do
+    local files = sys.readdir(dir) or {}
+    table.sort(files)
+    for _, file in ipairs(files) do
       local name = file:match('^(.+)%.lua$')
       if name and not seen[name] then
         seen[name] = true
