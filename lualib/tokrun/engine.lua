@@ -141,7 +141,12 @@ local function exchange(ctx, step, req, where)
     }
     if err then return nil, err end
     local location = resp.headers.location
-    if hop == hops or not REDIRECT[resp.status] or not location then return resp end
+    if not REDIRECT[resp.status] or not location or hops == 0 then return resp end
+    if hop == hops then
+      errors.raise('protocol', string_format(
+        '%s: stopped after %d redirects (the most a step follows); the last was to %s', where, hops, location),
+        { http_status = resp.status })
+    end
     if ctx.verbose then show_response(ctx, resp) end   -- the caller shows the final answer
     local from = request.full_url(cur)
     if location:sub(1, 1) == '/' then location = from:match('^https?://[^/?#]+') .. location end
@@ -216,6 +221,8 @@ local function http_step(ctx, step, vars, where)
       retry, floor = not once, retry_after(resp)
     elseif resp.status == 502 or resp.status == 504 then
       retry = repeatable
+    elseif resp.status == 500 then   -- a POST declared safe to repeat: minting again is harmless
+      retry = step.safe_to_repeat and not once
     end
     if not retry or attempt == attempts then break end
     if ctx.verbose and resp then show_response(ctx, resp) end

@@ -28,11 +28,18 @@ local function fail(path, fmt, ...)
   errors.raise('recipe', path .. ': ' .. string_format(fmt, ...))
 end
 
--- The globals a recipe sees: pure functions only.
-local function sandbox()
+-- The string library without string.dump.
+local function safe_string()
   local string_copy = {}
   for k, v in pairs(string) do string_copy[k] = v end
   string_copy.dump = nil
+  return string_copy
+end
+local SAFE_STRING = safe_string()
+
+-- The globals a recipe sees: pure functions only.
+local function sandbox()
+  local string_copy = safe_string()
   local env = {
     assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs,
     pcall = pcall, select = select, tonumber = tonumber, tostring = tostring,
@@ -46,16 +53,29 @@ end
 M.sandbox = sandbox
 
 -- Runs fn() with the count hook watching the wall clock: a recipe that
--- loops forever fails instead of hanging cron.
-function M.bounded(what, seconds, fn, ...)
-  local deadline = sys.monotonic() + seconds
+-- loops forever fails instead of hanging cron.  `limit` is seconds, or a
+-- function returning the seconds left and how to name the bound, read at
+-- every check so the caller may move the deadline (a release gets its own).
+function M.bounded(what, limit, fn, ...)
+  local left = limit
+  if type(limit) ~= 'function' then
+    local deadline = sys.monotonic() + limit
+    left = function() return deadline - sys.monotonic(), string_format('%gs', limit) end
+  end
   debug.sethook(function()
-    if sys.monotonic() > deadline then
+    local seconds, bound = left()
+    if seconds <= 0 then
       debug.sethook()
-      errors.raise('timeout', string_format('%s: still running after %gs', what, seconds))
+      errors.raise('timeout', string_format('%s: still running after %s', what, bound))
     end
   end, '', 10000)
+  -- ('').dump would reach the real string library through the strings'
+  -- shared metatable: recipe code sees the sandbox's copy there too.
+  local string_mt = getmetatable('')
+  local string_index = string_mt.__index
+  string_mt.__index = SAFE_STRING
   local res = table.pack(pcall(fn, ...))
+  string_mt.__index = string_index
   debug.sethook()
   if not res[1] then error(res[2], 0) end
   return table.unpack(res, 2, res.n)
@@ -262,7 +282,15 @@ function M.load(path)
   local env = sandbox()
   local chunk, msg = load(src, '@' .. path, 't', env)
   if not chunk then errors.raise('recipe', msg) end
+  -- the heap bound holds while loading too (a string.rep of a GiB at the
+  -- top of a recipe); relative, as `tokrun lua` specs load recipes in a
+  -- state that already holds more
+  sys.set_memory_limit(sys.memory_used() + M.MAX_HEAP)
   local ok, decl = pcall(M.bounded, path, M.LOAD_TIMEOUT, chunk)
+  sys.set_memory_limit(0)
+  if not ok and decl == 'not enough memory' then
+    fail(path, 'the recipe used more than its memory bound (%d MiB) while loading', M.MAX_HEAP // (1024 * 1024))
+  end
   if not ok then
     if errors.is(decl) then
       errors.raise('recipe', decl.message)

@@ -60,6 +60,17 @@ function M.string(s, vars, encode)
   return out
 end
 
+-- A recipe's function value: whatever it raises (a Lua error, a stack
+-- overflow) is the recipe's fault (65), not tokrun's; tokrun's own errors
+-- (the run's deadline) and the heap bound's 'not enough memory' pass on.
+local function call(f, vars)
+  local ok, r = pcall(f, vars)
+  if ok then return r end
+  local errors = require 'tokrun.errors'
+  if errors.is(r) or r == 'not enough memory' then error(r, 0) end
+  errors.raise('recipe', 'a function in the recipe failed: ' .. tostring(r))
+end
+
 -- M.value(v, vars [, mark]) -> v with every string and function inside
 -- rendered; nil entries drop out (arrays stay dense).  mark(t) is called on
 -- every table that came from an array, so JSON can keep [] as [].
@@ -74,7 +85,7 @@ function M.value(v, vars, mark)
     end
     return r
   end
-  if t == 'function' then return v(vars) end
+  if t == 'function' then return call(v, vars) end
   if t ~= 'table' then return v end
   local out = {}
   if v[1] ~= nil then
