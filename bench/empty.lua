@@ -1,0 +1,1 @@
+-- An empty script: what a Lua interpreter costs just to start and exit.
