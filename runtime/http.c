@@ -547,23 +547,34 @@ static const luaL_Reg http_funcs[] = {
   {"request", http_request},
   {NULL, NULL}};
 
-/* require "tokrun.http": curl's process-wide init (done once, as curl asks),
- * the request metatable, the module table. */
+static int curl_ready;   /* libcurl's global state is process-wide by nature */
+
+/* libcurl's global set-up, once.  The host's loader thread calls it right
+ * after loading this module, before any Lua state can use it. */
+int tokrun_http_warmup(void);
+int tokrun_http_warmup(void)
+{
+  if (curl_ready)
+    return 0;
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    return -1;
+  curl_ready = 1;
+  /* Stay loaded when Lua closes the state: libcurl and OpenSSL keep
+   * process-wide state and exit handlers that must not outlive their code
+   * (and LeakSanitizer trips over unloaded thread-local storage). */
+  Dl_info self;
+  if (dladdr((void *)tokrun_http_warmup, &self) && self.dli_fname)
+    dlopen(self.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+  return 0;
+}
+
+/* require "tokrun.http": curl's process-wide init (once, as curl asks), the
+ * request metatable, the module table. */
 int luaopen_tokrun_http(lua_State *L);
 int luaopen_tokrun_http(lua_State *L)
 {
-  static int curl_ready;   /* libcurl's global state is process-wide by nature */
-  if (!curl_ready) {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-      return luaL_error(L, "cannot initialise libcurl");
-    curl_ready = 1;
-    /* Stay loaded when Lua closes the state: libcurl and OpenSSL keep
-     * process-wide state and exit handlers that must not outlive their
-     * code (and LeakSanitizer trips over unloaded thread-local storage). */
-    Dl_info self;
-    if (dladdr((void *)luaopen_tokrun_http, &self) && self.dli_fname)
-      dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
-  }
+  if (tokrun_http_warmup() != 0)
+    return luaL_error(L, "cannot initialise libcurl");
   if (luaL_newmetatable(L, HTTP_REQUEST)) {
     lua_pushcfunction(L, http_req_release);
     lua_setfield(L, -2, "__gc");

@@ -33,20 +33,29 @@ static int json_integral(lua_Number d, lua_Integer *i)
 }
 
 /* [..., t] Turns integral floats into integers and marks arrays, in place.
- * cjson has bounded the depth; its arrays are the tables with keys 1..n. */
-static void json_fix_table(lua_State *L)
+ * cjson has bounded the depth; its arrays are the tables with keys 1..n.
+ * Returns 0 if t holds a non-finite number (cjson reads 1e400 as inf). */
+static int json_fix_table(lua_State *L)
 {
   luaL_checkstack(L, 4, "json.decode");
   lua_pushnil(L);
   while (lua_next(L, -2)) {                       /* [t, k, v] */
     lua_Integer i;
     if (lua_type(L, -1) == LUA_TTABLE) {
-      json_fix_table(L);
-    } else if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1) &&
-               json_integral(lua_tonumber(L, -1), &i)) {
-      lua_pushvalue(L, -2);
-      lua_pushinteger(L, i);
-      lua_rawset(L, -5);
+      if (!json_fix_table(L)) {
+        lua_pop(L, 2);
+        return 0;
+      }
+    } else if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {
+      if (!isfinite(lua_tonumber(L, -1))) {
+        lua_pop(L, 2);
+        return 0;
+      }
+      if (json_integral(lua_tonumber(L, -1), &i)) {
+        lua_pushvalue(L, -2);
+        lua_pushinteger(L, i);
+        lua_rawset(L, -5);
+      }
     }
     lua_pop(L, 1);
   }
@@ -54,6 +63,16 @@ static void json_fix_table(lua_State *L)
     lua_pushvalue(L, JSON_ARRAY_MT);
     lua_setmetatable(L, -2);
   }
+  return 1;
+}
+
+/* A number JSON cannot carry: fail as for any bad input, so what decode
+ * returns always encodes again. */
+static int json_out_of_range(lua_State *L)
+{
+  luaL_pushfail(L);
+  lua_pushliteral(L, "number out of range (too large for a double)");
+  return 2;
 }
 
 /* json.decode(s) -> value | nil, message; never raises on bad JSON */
@@ -68,10 +87,15 @@ static int json_decode(lua_State *L)
   if (lua_isnil(L, 2))
     return 2;
   lua_pop(L, 1);
-  if (lua_type(L, 2) == LUA_TTABLE)
-    json_fix_table(L);
-  else if (lua_type(L, 2) == LUA_TNUMBER && json_integral(lua_tonumber(L, 2), &i))
-    lua_pushinteger(L, i);
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    if (!json_fix_table(L))
+      return json_out_of_range(L);
+  } else if (lua_type(L, 2) == LUA_TNUMBER) {
+    if (!isfinite(lua_tonumber(L, 2)))
+      return json_out_of_range(L);
+    if (json_integral(lua_tonumber(L, 2), &i))
+      lua_pushinteger(L, i);
+  }
   return 1;
 }
 

@@ -418,7 +418,13 @@ function M.main(argv)
   local name = M.current_recipe
   warn(secrets, err.message)
   if opts and opts.format == 'json' and not opts.output and opts.command == 'run' then
-    stdout:write(require('tokrun.output').error_json(name, err))
+    -- the error object is not the result: it is redacted like stderr (SPEC section 9)
+    local shown = err
+    if secrets then
+      shown = { kind = err.kind, message = secrets:apply(err.message), http_status = err.http_status,
+        provider_code = err.provider_code and secrets:apply(err.provider_code) }
+    end
+    stdout:write(require('tokrun.output').error_json(name, shown))
   end
   return errors.exit_code(err)
 end

@@ -94,14 +94,24 @@ local function show_request(ctx, emit, req, heading)
   if req.body then emit(heading .. ctx.secrets:json_text(req.body)) end
 end
 
-local function show_response(ctx, resp)
+-- withhold: say this instead of tracing the body
+local function show_response(ctx, resp, withhold)
   trace(ctx, '< HTTP %d (%d bytes, %.3fs)', resp.status, #resp.body, resp.time or 0)
   local names = {}
   for name in pairs(resp.headers) do names[#names + 1] = name end
   sort(names)
   local headers = ctx.secrets:headers(resp.headers)
   for _, name in ipairs(names) do trace(ctx, '< %s: %s', name, headers[name]) end
-  if resp.body ~= '' then trace(ctx, '< %s', ctx.secrets:json_text(resp.body)) end
+  if resp.body ~= '' then
+    if withhold then trace(ctx, '< [%s]', withhold) else trace(ctx, '< %s', ctx.secrets:json_text(resp.body)) end
+  end
+end
+
+local function captures_secret(step)
+  for _, spec in pairs(step.capture or {}) do
+    if type(spec) == 'table' and spec.secret then return true end
+  end
+  return false
 end
 
 local function origin(url)
@@ -237,8 +247,17 @@ local function http_step(ctx, step, vars, where)
   -- The answer is traced after its captures are known secrets, so a token
   -- inside a message ("New token for X is T") is redacted too.
   local ok, failure = pcall(read_answer, ctx, step, resp, vars, where)
-  if ctx.verbose and resp ~= shown then show_response(ctx, resp) end
-  if not ok then error(failure, 0) end
+  if ctx.verbose and resp ~= shown then
+    -- an answer that could not be read (cut short, not JSON) may hold the
+    -- credential uncaptured, so unknown to the redactor: not traced
+    local unread = not ok and errors.is(failure) and failure.kind == 'protocol' and captures_secret(step)
+    show_response(ctx, resp, unread and 'body not shown: it could not be read and may hold the credential')
+  end
+  if not ok then
+    -- an answer missing a captured field still had a status: report it
+    if errors.is(failure) and failure.http_status == nil then failure.http_status = resp.status end
+    error(failure, 0)
+  end
 end
 
 -- argv items are templates or groups like {"-n", "{name}"} that drop out

@@ -234,6 +234,9 @@ function M.validate(decl, path)
   for k in pairs(M.builtins) do known[k] = true end
   for _, p in ipairs(decl.params or {}) do known[p.name] = true end
   for name, v in pairs(decl.derive or {}) do
+    if type(name) ~= 'string' then
+      fail(path, 'derive: names must be strings, got a %s key (%s)', type(name), tostring(name))
+    end
     check_names(path, "derive '" .. name .. "'", v, known)
   end
   for name in pairs(decl.derive or {}) do known[name] = true end

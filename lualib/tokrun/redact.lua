@@ -31,9 +31,11 @@ end
 CJSON_ESCAPES['\127'] = '\\u007f'
 
 -- keep_slash: '/' as is, as most other encoders write it (a server echoing
--- a value back in an error).
-local function json_escape(s, keep_slash)
-  return (gsub(s, keep_slash and '[%c"\\]' or '[%c"\\/]', CJSON_ESCAPES))
+-- a value back in an error); keep_del: DEL as is too, as tokrun.json (the
+-- bodies tokrun sends), JavaScript and Go write it.
+local function json_escape(s, keep_slash, keep_del)
+  local class = '[%z\1-\31"\\' .. (keep_del and '' or '\127') .. (keep_slash and '' or '/') .. ']'
+  return (gsub(s, class, CJSON_ESCAPES))
 end
 
 -- What ensure_ascii encoders (Python's json) write: every non-ASCII
@@ -105,6 +107,7 @@ function Redactor:add(secret)
   register(self, secret)
   register(self, json_escape(secret))
   register(self, json_escape(secret, true))
+  register(self, json_escape(secret, true, true))
   register(self, json_escape_ascii(secret, '\\u%04x'))
   register(self, json_escape_ascii(secret, '\\u%04X'))
   local p, f = pct(secret), form(secret)
@@ -233,6 +236,36 @@ local function mask_form(s)
   return concat(parts, '&')
 end
 
+-- A body that looks like JSON but does not parse (an answer cut short):
+-- the value under each credential-looking key is masked as it stands -- a
+-- string to its closing quote, or to the end of a truncated text.
+local function mask_broken_json(s)
+  if not find(s, '^%s*[{%[]') then return nil end
+  local parts, pos = {}, 1
+  while true do   -- pos only moves forward
+    local _, ke, key = find(s, '"([^"\\]*)"%s*:%s*', pos)
+    if not ke then break end
+    parts[#parts + 1] = sub(s, pos, ke)
+    pos = ke + 1
+    local c = sub(s, pos, pos)
+    if secret_key(key) and c == '"' then
+      local i = pos + 1
+      while true do
+        i = find(s, '[\\"]', i)
+        if not i or sub(s, i, i) == '"' then break end
+        i = i + 2   -- an escape: skip the escaped byte
+      end
+      parts[#parts + 1] = '"' .. MASK .. (i and '"' or '')
+      pos = i and i + 1 or #s + 1
+    elseif secret_key(key) and c ~= '{' and c ~= '[' and c ~= '' then
+      parts[#parts + 1] = MASK
+      pos = find(s, '[,}%]]', pos) or #s + 1
+    end
+  end
+  parts[#parts + 1] = sub(s, pos)
+  return concat(parts)
+end
+
 -- r:json_text(s) -> s fit for a -v trace of a body: values under
 -- credential-looking keys (JSON, at any depth, or form fields) masked,
 -- then apply.  Text that is neither is only passed through apply.
@@ -245,7 +278,7 @@ function Redactor:json_text(s)
     local ok, out = pcall(json.encode, mask_tree(v))
     if ok then return self:apply(out) end
   elseif v == nil then
-    local masked = mask_form(s)
+    local masked = mask_broken_json(s) or mask_form(s)
     if masked then return self:apply(masked) end
   end
   return self:apply(s)
