@@ -16,6 +16,7 @@ return {
     {
       name = 'recreate',
       method = 'POST',
+      never_resend = true,
       url = '{base_url}/api/users/token/recreate',
       query = { { 'returnExpiration', 'true' } },
       headers = { ['X-Dataverse-key'] = '{api_token}' },

@@ -209,7 +209,9 @@ end
 
 local function http_step(ctx, step, vars, where)
   local method = step.method or 'GET'
-  local once = ctx.decl.mint_once and method ~= 'GET'
+  -- never_resend: once the request reached the server, any answer is final
+  -- (a rotation whose old token dies at once), even a 429 or 503
+  local once = step.never_resend
   local repeatable = (IDEMPOTENT[method] or step.safe_to_repeat) and not once
   local attempts = 1 + (step.retries or ctx.retries)
   local req, resp, err, to_sign, shown

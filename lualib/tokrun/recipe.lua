@@ -91,7 +91,7 @@ local step_fields = {
   headers = 'table', auth = 'table', json = VALUE, form = 'table',
   body = TEMPLATE, content_type = 'string', sign = 'table', expect = 'table',
   status_from = 'string', errors = 'table', error_message = { 'string', 'table' },
-  error_code = { 'string', 'table' }, capture = 'table', safe_to_repeat = 'boolean',
+  error_code = { 'string', 'table' }, capture = 'table', safe_to_repeat = 'boolean', never_resend = 'boolean',
   retries = 'number', follow_redirects = { 'boolean', 'number' }, max_body = 'number',
   timeout = 'number', when = { 'string', 'function', 'table' }, on_failure = 'string', run = 'table',
   parse = 'string', insecure = 'boolean', failure_note = TEMPLATE,

@@ -17,8 +17,8 @@ local OLD_OUTPUT = '{"recipe":"previous","ok":true,"token":"still-here"}\n'
 -- them), the route a fault goes in front of, and how the step retries:
 -- `get` (idempotent), `safe` (a POST declared safe_to_repeat), `unsafe` (a
 -- POST never re-sent once it reached the server, but 429/503 are), `once`
--- (mint_once: never re-sent once sent, not even after a 429 or 503 --
--- SPEC says so for Dataverse; SignalWire's create shares the declaration).
+-- (never_resend: never re-sent once sent, not even after a 429 or 503 --
+-- SPEC says so for Dataverse's rotation).
 local SW_PROJECT = 'a1b2c3d4-0000-4000-8000-project00001'
 
 local SETUPS = {
@@ -52,7 +52,7 @@ local SETUPS = {
     secrets = { 'api_token', 'passwd' },
   },
   {
-    name = 'signalwire', policy = 'once', route = 'POST /api/laml/2010-04-01/Accounts/' .. SW_PROJECT .. '/tokens',
+    name = 'signalwire', policy = 'unsafe', route = 'POST /api/laml/2010-04-01/Accounts/' .. SW_PROJECT .. '/tokens',
     routes = 'tests/mocks/signalwire.lua',
     config = { project_id = SW_PROJECT, api_token = 'PTsw/api+token= space', new_token = 'PTnew/tok+en= minted',
       existing = { '6f1c2b0e-0000-4000-8000-0000000000aa' } },

@@ -1,0 +1,3 @@
+-- Bad recipe: tries the debug library (not in the sandbox).
+debug.sethook()
+return { name = 'bad_debug' }

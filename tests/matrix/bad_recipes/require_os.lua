@@ -1,0 +1,3 @@
+-- Bad recipe: tries require (no package/require in the sandbox).
+local process = require('tokrun.process')
+return { name = 'bad_require', x = process }

@@ -1,0 +1,2 @@
+-- Bad recipe: returns a string instead of a declaration table.
+return 'velafi'
