@@ -365,6 +365,7 @@ static int sys_lock_acquire(lua_State *L)
     return sys_fail(L, path);
   lk->fd = fd;
   struct timespec start, now;
+  long nap_ns = 1000 * 1000;   /* 1 ms, doubling to 16 ms: a short wait stays short */
   clock_gettime(CLOCK_MONOTONIC, &start);
   while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
     if (errno != EWOULDBLOCK && errno != EINTR)
@@ -375,8 +376,10 @@ static int sys_lock_acquire(lua_State *L)
       errno = EWOULDBLOCK;
       return sys_fail(L, path);
     }
-    struct timespec nap = {0, 20 * 1000 * 1000};
+    struct timespec nap = {0, nap_ns};
     nanosleep(&nap, NULL);
+    if (nap_ns < 16 * 1000 * 1000)
+      nap_ns *= 2;
   }
   return 1;
 }
