@@ -22,7 +22,8 @@ return {
   },
   steps = {
     { name = 'token', when = { api_version = 1 }, method = 'POST', url = '{base_url}/v1/auth/token/get',
-      json = { data = { apiKey = '{api_key}', authToken = '{auth_token}', userId = '{user_id}', userProperties = user } },
+      json = { data = { apiKey = '{api_key}', authToken = '{auth_token}', userId = '{user_id}',
+                        userProperties = user } },
       safe_to_repeat = true, expect = success, capture = capture },
     { name = 'generate_token', when = { api_version = 2 }, method = 'POST', url = '{base_url}/v2/auth/generate_token',
       headers = { ['x-velt-api-key'] = '{api_key}', ['x-velt-auth-token'] = '{auth_token}' },

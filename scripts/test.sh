@@ -14,6 +14,8 @@ run_suite() {   # build-dir, cmake args...
   (cd "$dir" && ctest --output-on-failure -V) 2>&1 | tee -a "$log" | grep -E '^[0-9]+: ([0-9]+ passed|.*(Failure|Error) →)|tests passed|tests failed' || true
   return "${PIPESTATUS[0]}"
 }
+luacheck -q --no-color lualib recipes tests docs/examples scripts bench | tail -1
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \

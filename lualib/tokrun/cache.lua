@@ -5,7 +5,6 @@
 -- runs on one key serialise on an flock: one mints, the others reuse.
 local errors = require 'tokrun.errors'
 local hmac = require 'tokrun.hmac'
-local codec = require 'tokrun.codec'
 local json = require 'tokrun.json'
 local sys = require 'tokrun.sys'
 

@@ -6,7 +6,7 @@ local sys = require 'tokrun.sys'
 
 local M = {}
 
-local ipairs, pairs, tostring, tonumber, type = ipairs, pairs, tostring, tonumber, type
+local ipairs, pairs, tostring, tonumber = ipairs, pairs, tostring, tonumber
 local string_format, concat = string.format, table.concat
 local stdout, stderr = io.stdout, io.stderr
 
@@ -267,7 +267,8 @@ local function deliver(opts, ctx, result)
   if ok then return 0 end
   if ctx.decl.mint_once or result.lease then
     stdout:write(text)
-    warn(ctx.secrets, string_format('cannot write %s (the credential is printed on stdout instead, it cannot be minted again)', err))
+    warn(ctx.secrets, string_format('cannot write %s (the credential is printed on stdout instead: '
+      .. 'it cannot be minted again)', err))
   else
     warn(ctx.secrets, 'cannot write output ' .. err)
   end

@@ -80,7 +80,8 @@ local function check_transport(ctx, req, where)
   local probe = req.url .. '\n' .. json.encode(req.headers) .. '\n' .. (req.body or '')
   for _, kv in ipairs(req.query) do probe = probe .. '\n' .. kv[2] end
   if ctx.secrets:apply(probe) ~= probe then
-    errors.raise('config', string_format('%s: refusing to send secrets over plain http:// to %s; use https://', where, host))
+    errors.raise('config', string_format('%s: refusing to send secrets over plain http:// to %s; use https://',
+      where, host))
   end
 end
 
@@ -170,7 +171,8 @@ local function exchange(ctx, step, req, where)
     if resp.status == 303 then nxt.method, nxt.body = 'GET', nil end
     if origin(location) ~= origin(from) then
       if nxt.method ~= 'GET' or nxt.body then
-        errors.raise('protocol', string_format('%s: refusing a cross-origin redirect of a %s with a body to %s', where, cur.method, origin(location)))
+        errors.raise('protocol', string_format('%s: refusing a cross-origin redirect of a %s with a body to %s',
+          where, cur.method, origin(location)))
       end
       nxt.headers = strip_secret_headers(ctx, cur.headers)
     end
@@ -277,7 +279,9 @@ local function render_argv(step, vars, where)
       for _, a in ipairs(group or {}) do argv[#argv + 1] = a end
     else
       local v = template.value(item, vars)
-      if v == nil then errors.raise('config', string_format('%s: the command needs %s, which is not set', where, item)) end
+      if v == nil then
+        errors.raise('config', string_format('%s: the command needs %s, which is not set', where, item))
+      end
       argv[#argv + 1] = template.filters.string(v)
     end
   end

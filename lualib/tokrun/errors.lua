@@ -2,7 +2,7 @@
 -- names the recipe, step and parameter, and the exit code cron sees.
 local M = {}
 
-local setmetatable, error, type, tostring = setmetatable, error, type, tostring
+local setmetatable, error, tostring = setmetatable, error, tostring
 
 -- kind -> sysexits code (a provider error is 78 for a 4xx, 69 for a 5xx)
 M.exit_codes = {

@@ -59,7 +59,8 @@ function M.exec(opts, cli)
   local r = sys.exec_child { argv = opts.cmd, env = child_env(ctx, result), timeout = opts.exec_timeout }
   if r.exec_error then io.stderr:write('tokrun: exec: cannot run ', r.exec_error, '\n') end
   if r.timed_out then
-    io.stderr:write(string_format('tokrun: exec: %s ran past --exec-timeout %gs and was stopped\n', opts.cmd[1], opts.exec_timeout))
+    io.stderr:write(string_format('tokrun: exec: %s ran past --exec-timeout %gs and was stopped\n',
+      opts.cmd[1], opts.exec_timeout))
   end
   local status = r.status
   if result.lease then

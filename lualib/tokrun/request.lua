@@ -10,7 +10,7 @@ local template = require 'tokrun.template'
 
 local M = {}
 
-local type, pairs, ipairs, tostring = type, pairs, ipairs, tostring
+local pairs, ipairs, tostring = pairs, ipairs, tostring
 local string_format = string.format
 
 local function mark_array(t) return json.array(t) end
@@ -30,7 +30,8 @@ function M.url(tpl, vars, where)
     host_end = host_end or (tpl:find('/', (tpl:find('://', 1, true) or -2) + 3, true) or #tpl + 1)
     if pos < host_end then
       if not v:match('^[A-Za-z0-9.-]+$') then
-        errors.raise('config', string_format("%s: '%s' forms part of a host name and may only hold letters, digits, '.' and '-'", where, name))
+        errors.raise('config', string_format(
+          "%s: '%s' forms part of a host name and may only hold letters, digits, '.' and '-'", where, name))
       end
       return v
     end

@@ -10,7 +10,7 @@ local timefmt = require 'tokrun.timefmt'
 local M = {}
 
 local type, pairs, ipairs, tostring, tonumber = type, pairs, ipairs, tostring, tonumber
-local string_format, math_type, math_tointeger = string.format, math.type, math.tointeger
+local string_format, math_tointeger = string.format, math.tointeger
 
 -- M.path(value, "a.b.1.c") -> the value there | nil
 function M.path(v, path)
@@ -156,7 +156,8 @@ function M.capture(step, body, vars, where, secrets)
     if v ~= nil and spec.as then
       local off = spec.utc_offset and template.value(spec.utc_offset, vars)
       if spec.as == 'datetime' and off ~= nil and timefmt.offset(off) == nil then
-        errors.raise('config', string_format("%s: '%s' must be a UTC offset like +02:00, got '%s'", where, 'utc_offset', tostring(off)))
+        errors.raise('config', string_format("%s: 'utc_offset' must be a UTC offset like +02:00, got '%s'",
+          where, tostring(off)))
       end
       v = convert[spec.as](v, off)
     end

@@ -2,7 +2,7 @@
 -- the edges.  No dependence on the local time zone (os.time() has one).
 local M = {}
 
-local tonumber, string_format, floor = tonumber, string.format, math.floor
+local tonumber, floor = tonumber, math.floor
 
 -- Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 -- days_from_civil).
