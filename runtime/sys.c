@@ -302,9 +302,20 @@ static int sys_write_atomic(lua_State *L)
 
   struct stat old;
   int have_old = stat(path, &old) == 0;
+  /* SIGINT/TERM/HUP wait until the temporary file is renamed or removed */
+  sigset_t term, saved;
+  sigemptyset(&term);
+  sigaddset(&term, SIGINT);
+  sigaddset(&term, SIGTERM);
+  sigaddset(&term, SIGHUP);
+  sigprocmask(SIG_BLOCK, &term, &saved);
   int fd = mkostemp(tmp, O_CLOEXEC);
-  if (fd == -1)
+  if (fd == -1) {
+    int e = errno;
+    sigprocmask(SIG_SETMASK, &saved, NULL);
+    errno = e;
     return sys_fail(L, path);
+  }
   if (have_old) {
     mode = old.st_mode & 0770;
     if (fchown(fd, (uid_t)-1, old.st_gid) == -1)
@@ -314,21 +325,58 @@ static int sys_write_atomic(lua_State *L)
     int e = errno;
     close(fd);
     unlink(tmp);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
     errno = e;
     return sys_fail(L, path);
   }
   if (close(fd) == -1 || rename(tmp, path) == -1) {
     int e = errno;
     unlink(tmp);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
     errno = e;
     return sys_fail(L, path);
   }
+  sigprocmask(SIG_SETMASK, &saved, NULL);
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd != -1) {
     fsync(dfd);
     close(dfd);
   }
   lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* The termination signal caught while sys.defer_signals() is in force.  A
+ * signal handler can only reach a global; this is process-wide by nature. */
+static volatile sig_atomic_t deferred_signal;
+
+static void defer_handler(int sig)
+{
+  deferred_signal = sig;
+}
+
+/* sys.defer_signals(on) -- while on, SIGINT, SIGTERM and SIGHUP are
+ * recorded instead of ending the process, so a run that holds a lease can
+ * release it first; off restores the default actions. */
+static int sys_defer_signals(lua_State *L)
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = lua_toboolean(L, 1) ? defer_handler : SIG_DFL;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  return 0;
+}
+
+/* sys.caught_signal() -> the signal number recorded while deferred, or nil */
+static int sys_caught_signal(lua_State *L)
+{
+  if (deferred_signal == 0)
+    return 0;
+  lua_pushinteger(L, deferred_signal);
   return 1;
 }
 
@@ -559,6 +607,8 @@ static const luaL_Reg sys_funcs[] = {
   {"write_atomic", sys_write_atomic},
   {"lock", sys_lock_acquire},
   {"exec_child", sys_exec_child},
+  {"defer_signals", sys_defer_signals},
+  {"caught_signal", sys_caught_signal},
   {NULL, NULL}};
 
 int luaopen_tokrun_sys(lua_State *L)

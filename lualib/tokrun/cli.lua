@@ -250,9 +250,16 @@ function M.bounded(ctx, fn, ...)
   return res
 end
 
--- Runs the recipe's steps -> result (nil for a dry run).
-function M.checkout(ctx)
-  return M.bounded(ctx, require('tokrun.engine').run, ctx)
+-- Runs the recipe's steps -> result (nil for a dry run).  A recipe that
+-- takes a lease runs with SIGINT/TERM/HUP deferred, so an interrupted run
+-- releases what it checked out before it ends.
+function M.checkout(ctx, keep_deferred)
+  local lease = ctx.decl.release and not ctx.dry_run
+  if lease then sys.defer_signals(true) end
+  local ok, res = pcall(M.bounded, ctx, require('tokrun.engine').run, ctx)
+  if lease and not keep_deferred then sys.defer_signals(false) end
+  if not ok then error(res, 0) end
+  return res
 end
 
 -- Delivers a result: stdout or -o FILE.  A credential that cannot be

@@ -321,6 +321,18 @@ local function process_step(ctx, step, vars, where)
   response.capture(step, body, vars, where, ctx.secrets)
 end
 
+local SIGNAL_NAMES = { [1] = 'SIGHUP', [2] = 'SIGINT', [15] = 'SIGTERM' }
+
+-- A termination signal deferred while a lease recipe runs ends the run at
+-- the next step boundary; the failure path then releases the lease.
+local function check_interrupted(ctx)
+  local sig = sys.caught_signal()
+  if sig then
+    errors.raise('timeout', string_format('%s: interrupted by %s', ctx.decl.name, SIGNAL_NAMES[sig] or sig),
+      { signal = sig })
+  end
+end
+
 local function run_step(ctx, step, vars)
   local where = string_format('%s: step %s', ctx.decl.name, step.name)
   if type(step.when) == 'table' then   -- {name = value, ...}: every one equal
@@ -411,6 +423,7 @@ function M.run(ctx)
   local ok, res = pcall(function()
     local deferred
     for _, step in ipairs(decl.steps) do
+      check_interrupted(ctx)
       if step.on_failure == 'deliver' then
         local sok, err = pcall(run_step, ctx, step, vars)
         if not sok then
@@ -424,6 +437,7 @@ function M.run(ctx)
       end
     end
     if ctx.dry_run then return nil end
+    check_interrupted(ctx)
     local result = emit(ctx, vars)
     result.deferred = deferred
     return result

@@ -31,6 +31,7 @@ function M.is(v) return getmetatable(v) == Error end
 
 -- The exit code for an error object.
 function M.exit_code(e)
+  if e.signal then return 128 + e.signal end   -- interrupted, as a shell reports it
   if e.kind == 'provider' and e.unavailable then return 69 end
   return M.exit_codes[e.kind] or 70
 end

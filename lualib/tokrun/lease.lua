@@ -55,7 +55,9 @@ function M.exec(opts, cli)
   if opts.insecure then io.stderr:write('tokrun: warning: --insecure: TLS certificates are not verified\n') end
   local ctx = cli.prepare(opts, opts.args[1])
   if opts.dry_run then errors.raise('usage', 'exec: --dry-run would not run the command; use it with a plain run') end
-  local result = cli.checkout(ctx)
+  -- signals stay deferred from checkout to release: exec_child forwards
+  -- them to the command, and nothing ends tokrun with a lease held
+  local result = cli.checkout(ctx, true)
   local r = sys.exec_child { argv = opts.cmd, env = child_env(ctx, result), timeout = opts.exec_timeout }
   if r.exec_error then io.stderr:write('tokrun: exec: cannot run ', r.exec_error, '\n') end
   if r.timed_out then

@@ -133,3 +133,33 @@ describe('a plain run of a lease recipe', function()
 end)
 
 teardown(cli.cleanup)
+
+describe('an interrupted run of a lease recipe', function()
+  -- starts `tokrun PREFIX RECIPE SUFFIX` in the background, sends SIG once
+  -- the checkout has begun, and returns tokrun's exit status
+  local function interrupted(prefix, suffix, sig)
+    local dir = cli.tmpdir()
+    local script = string.format(
+      "'%s' %s '%s' %s > '%s'/out 2> '%s'/err & pid=$!; " ..
+      "i=0; while [ $i -lt 50 ] && ! grep -q checkout '%s'/log 2>/dev/null; do sleep 0.05; i=$((i+1)); done; " ..
+      "kill -%s $pid; wait $pid; echo $?", cli.bin, prefix, RECIPE, suffix, dir, dir, dir, sig)
+    local r = assert(process.run { argv = { 'sh', '-c', script }, timeout = 30, env = {
+      PATH = os.getenv('PATH'), LEASE_LOG = dir .. '/log', LEASE_PASSWORD = 'pw-canary', LEASE_DELAY = '0.5' } })
+    return r, dir, sys.read_file(dir .. '/err', 4096) or ''
+  end
+
+  it('checks the lease back in when SIGTERM arrives during the checkout', function()
+    local r, dir, err = interrupted('', '', 'TERM')
+    assert.equal('143\n', r.stdout)
+    assert.equal('checkout\ncheckin L-42\n', log_of(dir))
+    assert.truthy(err:find('interrupted by SIGTERM', 1, true), err)
+    assert.truthy(err:find('L-42 was released', 1, true), err)
+  end)
+
+  it('checks the lease back in and never starts the command when exec gets SIGINT during checkout', function()
+    local r, dir, err = interrupted('exec', "-- sh -c 'echo started >> \"$LEASE_LOG\"'", 'INT')
+    assert.equal('130\n', r.stdout)
+    assert.equal('checkout\ncheckin L-42\n', log_of(dir))
+    assert.truthy(err:find('interrupted by SIGINT', 1, true), err)
+  end)
+end)
