@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds tokrun, and runs every spec twice: once
-# in a normal build and once under AddressSanitizer + UndefinedBehaviorSanitizer.
+# in a normal build and once under AddressSanitizer + UndefinedBehaviorSanitizer;
+# then the end-to-end specs a third time with tokrun under valgrind memcheck.
 # Ends with one line "N passed, N failed" and a non-zero status on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +22,12 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 LSAN_OPTIONS=suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0 \
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DTOKRUN_SANITIZE=ON || status=1
-passed=$(grep -oE '^[0-9]+: [0-9]+ passed' "$log" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -oE '^[0-9]+: [0-9]+ passed, [0-9]+ failed' "$log" | awk '{s+=$4} END {print s+0}')
+# the end-to-end specs once more, tokrun under valgrind memcheck
+bash scripts/memcheck.sh build | tee -a "$log" | tail -3
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+# busted's closing lines: "N: X passed, Y failed" under ctest -V, bare under memcheck
+passed=$(grep -oE '^([0-9]+: )?[0-9]+ passed' "$log" | awk '{s+=$(NF-1)} END {print s+0}')
+failed=$(grep -oE '^([0-9]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | awk '{s+=$(NF-1)} END {print s+0}')
 [ "$failed" -eq 0 ] || status=1
 [ "$passed" -gt 0 ] || status=1
 echo "$passed passed, $failed failed"
