@@ -115,6 +115,13 @@ static int wants_network(int argc, char **argv)
   return 1;
 }
 
+/* registry[TOKRUN_BEFORE_FORK]: see tokrun.h */
+static int host_before_fork(lua_State *L)
+{
+  prefetch_join(lua_touserdata(L, lua_upvalueindex(1)));
+  return 0;
+}
+
 /* package.preload["tokrun.http"]: join the loader thread, then open the
  * module.  RTLD_LAZY: libcurl binds only the functions a run calls.  The
  * handle is never closed: the module stays loaded for the process's life. */
@@ -262,6 +269,9 @@ static void host_preload(lua_State *L, host_prefetch *prefetch)
   lua_pushcclosure(L, host_load_http, 1);
   lua_setfield(L, -2, "tokrun.http");
   lua_pop(L, 1);
+  lua_pushlightuserdata(L, prefetch);
+  lua_pushcclosure(L, host_before_fork, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, TOKRUN_BEFORE_FORK);
   /* searchers = {preload, embedded, Lua files, C libraries, ...} */
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "searchers");
