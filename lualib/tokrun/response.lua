@@ -118,21 +118,29 @@ function M.failure(decl, step, resp, body, status, where)
     unavailable = kind == 'provider' and status >= 500 or nil })
 end
 
+-- Seconds since the epoch, whole, if a time within years 1..9999 (what
+-- RFC 3339, and so expires_at, can write); else nil, as a missing time.
+local function epoch(n)
+  if type(n) ~= 'number' or n ~= n then return nil end
+  n = math.floor(n)
+  if n < -62135596800 or n > 253402300799 then return nil end
+  return math_tointeger(n)
+end
+
 local function jwt_exp(token)
   if type(token) ~= 'string' then return nil end
   local payload = token:match('^[%w_-]+%.([%w_-]+)%.[%w_-]*$')
   local raw = payload and codec.unbase64url(payload)
   local claims = raw and json.decode(raw)
-  local exp = type(claims) == 'table' and claims.exp
-  return type(exp) == 'number' and math.floor(exp) or nil
+  return type(claims) == 'table' and epoch(claims.exp) or nil
 end
 M.jwt_exp = jwt_exp
 
 local convert = {
   string = function(v) return type(v) ~= 'table' and tostring(v) or nil end,
   integer = function(v) return math_tointeger(tonumber(v)) end,
-  epoch_ms = function(v) local n = tonumber(v); return n and math.floor(n / 1000) end,
-  epoch_s = function(v) local n = tonumber(v); return n and math.floor(n) end,
+  epoch_ms = function(v) local n = tonumber(v); return n and epoch(n / 1000) end,
+  epoch_s = function(v) return epoch(tonumber(v)) end,
   jwt_exp = jwt_exp,
   rfc3339 = timefmt.parse_rfc3339,
   datetime = function(v, off) return timefmt.parse_datetime(v, off) end,

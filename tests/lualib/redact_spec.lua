@@ -39,6 +39,18 @@ describe('redact', function()
       assert.equal('"***"', r:apply('"line1\\nline2\\t\\u0001\\u007f"'))
     end)
 
+    -- Found by fuzz/redact: tokrun.json leaves DEL as it is, so a secret
+    -- with DEL and a quote in a request body leaked from a -v trace.
+    it('masks the secret JSON-escaped as tokrun.json writes it (DEL as is)', function()
+      local r = redact.new()
+      local secret = 'a"b\1\127/c'
+      r:add(secret)
+      local body = require('tokrun.json').encode({ v = secret })
+      assert.equal('{"v":"a\\"b\\u0001\127/c"}', body)
+      assert.equal('{"v":"***"}', r:apply(body))
+      assert.equal('{"v":"***"}', r:json_text(body))
+    end)
+
     it('masks the secret percent-encoded in either case', function()
       local r = redactor()
       assert.equal('?s=***&t=1', r:apply('?s=s3cr3t%2F%2B%20x%22%C3%A9&t=1'))

@@ -44,6 +44,17 @@ describe('tokrun.json.decode', function()
     assert.equal('float', math.type(json.decode('{"x":-0.25}').x))
   end)
 
+  -- Found by fuzz/json_decode: cjson reads 1e400 as inf, which
+  -- json.encode (rightly) refuses, so a decoded body could not be traced.
+  it('refuses numbers too large for a double, at any depth, as bad input', function()
+    for _, s in ipairs({ '1e400', '-1e400', '[1, 1e999]', '{"a":{"exp":-1E309}}' }) do
+      local v, msg = json.decode(s)
+      assert.is_nil(v, s)
+      assert.matches('out of range', msg)
+    end
+    assert.equal(0.0, json.decode('1e-400'))
+  end)
+
   it('decodes null as json.null', function()
     assert.equal(json.null, json.decode('null'))
     local v = json.decode('{"a":null,"b":[null]}')
