@@ -3,7 +3,7 @@
 local M = {}
 
 local type, ipairs, error, format = type, ipairs, error, string.format
-local find, gsub, match, upper = string.find, string.gsub, string.match, string.upper
+local find, gsub, upper, sub = string.find, string.gsub, string.upper, string.sub
 
 local BAR = '\u{2502}'  -- │, the box-drawing column separator
 
@@ -24,14 +24,23 @@ local function is_rule(line)
   return find(rest, '^[%-=+|%s]*$') ~= nil
 end
 
+-- Whitespace trimmed in linear time ('^%s*(.-)%s*$' is quadratic on a long
+-- run of inner spaces, and a pattern match cannot be interrupted).
+local function trim(s)
+  local i = find(s, '%S')
+  if not i then return '' end
+  local j = #s
+  while j > i and find(sub(s, j, j), '^%s') do j = j - 1 end
+  return sub(s, i, j)
+end
+
 -- Cells of one row: separators at either end ignored, cells trimmed.
 local function cells(line)
-  line = gsub(line, BAR, '|')
-  line = match(line, '^%s*(.-)%s*$')
+  line = trim(gsub(line, BAR, '|'))
   line = gsub(gsub(line, '^|', ''), '|$', '')
   local out = {}
   for cell in (line .. '|'):gmatch('([^|]*)|') do
-    out[#out + 1] = match(cell, '^%s*(.-)%s*$')
+    out[#out + 1] = trim(cell)
   end
   return out
 end
