@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds tokrun, and runs every spec twice: once
 # in a normal build and once under AddressSanitizer + UndefinedBehaviorSanitizer;
-# then the end-to-end specs a third time with tokrun under valgrind memcheck.
+# then the end-to-end specs a third time with tokrun under valgrind memcheck,
+# and every libFuzzer target in fuzz/ for a bounded time.
 # Ends with one line "N passed, N failed" and a non-zero status on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,8 @@ LSAN_OPTIONS=suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0 \
 # the end-to-end specs once more, tokrun under valgrind memcheck
 bash scripts/memcheck.sh build | tee -a "$log" | tail -3
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+# every fuzz target for a bounded time (FUZZ_SECONDS, default 60)
+bash fuzz/run "${FUZZ_SECONDS:-60}" || status=1
 # busted's closing lines: "N: X passed, Y failed" under ctest -V, bare under memcheck
 passed=$(grep -oE '^([0-9]+: )?[0-9]+ passed' "$log" | awk '{s+=$(NF-1)} END {print s+0}')
 failed=$(grep -oE '^([0-9]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | awk '{s+=$(NF-1)} END {print s+0}')
