@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "buf.h"
 #include "encode.h"
 #include "tokrun.h"
 
@@ -24,53 +25,19 @@
 #define HTTP_DEFAULT_MAX_BODY ((lua_Integer)1 << 20)       /* 1 MiB */
 #define HTTP_MAX_HEADER_BYTES ((size_t)64 << 10)        /* 64 KiB */
 #define HTTP_MAX_REDIRS 5L
+#define HTTP_BUF_INITIAL ((size_t)16 << 10)
 
-typedef struct http_buf {
-  char *data;
-  size_t len, cap;
-} http_buf;
 
 /* One exchange: everything C-allocated that must be released and wiped. */
 typedef struct http_req {
   CURL *curl;
   struct curl_slist *headers;
-  http_buf body;
+  tokrun_buf body;
   size_t max_body;
   size_t header_bytes;      /* of the current response */
   const char *overflow;     /* what went over its bound: "body", "headers" */
   char errbuf[CURL_ERROR_SIZE];
 } http_req;
-
-static void http_buf_free(http_buf *b)
-{
-  if (b->data) {
-    explicit_bzero(b->data, b->cap);
-    free(b->data);
-  }
-  b->data = NULL;
-  b->len = b->cap = 0;
-}
-
-/* Grow by copying, so realloc leaves no stale copy of a body behind. */
-static int http_buf_reserve(http_buf *b, size_t n)
-{
-  if (n <= b->cap - b->len)
-    return 0;
-  size_t cap = b->cap ? b->cap : 16384;
-  while (cap - b->len < n)
-    cap *= 2;
-  char *p = malloc(cap);
-  if (p == NULL)
-    return -1;
-  if (b->len)
-    memcpy(p, b->data, b->len);
-  size_t len = b->len;
-  http_buf_free(b);
-  b->data = p;
-  b->len = len;
-  b->cap = cap;
-  return 0;
-}
 
 /* __gc and __close: release the handle, the header list and the body. */
 static int http_req_release(lua_State *L)
@@ -83,7 +50,7 @@ static int http_req_release(lua_State *L)
     explicit_bzero(h->data, strlen(h->data));
   curl_slist_free_all(r->headers);
   r->headers = NULL;
-  http_buf_free(&r->body);
+  buf_free(&r->body);
   return 0;
 }
 
@@ -99,10 +66,10 @@ static size_t http_on_body(char *data, size_t size, size_t nmemb, void *ud)
     curl_off_t cl = -1;
     curl_easy_getinfo(r->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
     if (cl > 0 && (curl_off_t)n <= cl && (uint64_t)cl <= r->max_body
-        && http_buf_reserve(&r->body, (size_t)cl) < 0)
+        && buf_reserve(&r->body, (size_t)cl, HTTP_BUF_INITIAL) < 0)
       return 0;
   }
-  if (http_buf_reserve(&r->body, n) < 0)
+  if (buf_reserve(&r->body, n, HTTP_BUF_INITIAL) < 0)
     return 0;
   memcpy(r->body.data + r->body.len, data, n);
   r->body.len += n;

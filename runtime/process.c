@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "buf.h"
 #include "tokrun.h"
 
 #define PROCESS_RUN "tokrun.process.run"
@@ -25,49 +26,15 @@
 #define PROCESS_MAX_TIMEOUT 86400.0
 #define PROCESS_DEFAULT_MAX_OUTPUT ((lua_Integer)1 << 20)   /* 1 MiB per stream */
 
-typedef struct process_buf {
-  char *data;
-  size_t len, cap;
-} process_buf;
 
 /* One run.  fds: [0] child's stdin (write end), [1] stdout, [2] stderr (read
  * ends); -1 once closed. */
 typedef struct process_run {
   int fds[3];
   pid_t pid;              /* 0 once reaped */
-  process_buf out[2];     /* stdout, stderr */
+  tokrun_buf out[2];     /* stdout, stderr */
 } process_run;
 
-static void process_buf_free(process_buf *b)
-{
-  if (b->data) {
-    explicit_bzero(b->data, b->cap);
-    free(b->data);
-  }
-  b->data = NULL;
-  b->len = b->cap = 0;
-}
-
-/* Grow by copying, so no stale copy of the output is left behind by realloc. */
-static int process_buf_append(process_buf *b, const char *s, size_t n)
-{
-  if (n > b->cap - b->len) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap - b->len < n)
-      cap *= 2;
-    char *p = malloc(cap);
-    if (p == NULL)
-      return -1;
-    if (b->len)
-      memcpy(p, b->data, b->len);
-    process_buf_free(b);
-    b->data = p;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, s, n);
-  b->len += n;
-  return 0;
-}
 
 static void process_close_fd(int *fd)
 {
@@ -97,8 +64,8 @@ static int process_run_release(lua_State *L)
   for (int i = 0; i < 3; i++)
     process_close_fd(&r->fds[i]);
   process_reap(r, 1);
-  process_buf_free(&r->out[0]);
-  process_buf_free(&r->out[1]);
+  buf_free(&r->out[0]);
+  buf_free(&r->out[1]);
   return 0;
 }
 
@@ -260,9 +227,9 @@ static const char *process_pump(process_run *r, const char *in, size_t inlen,
         process_close_fd(&r->fds[i]);
         continue;
       }
-      process_buf *b = &r->out[i - 1];
+      tokrun_buf *b = &r->out[i - 1];
       int over = (size_t)n > max_output - b->len;
-      if (over || process_buf_append(b, chunk, (size_t)n) < 0) {
+      if (over || buf_append(b, chunk, (size_t)n, 4096) < 0) {
         explicit_bzero(chunk, sizeof chunk);
         return over ? "too_large" : "spawn";
       }
@@ -293,7 +260,7 @@ static int process_wait(process_run *r, double deadline)
   }
 }
 
-static void process_setfield_buf(lua_State *L, const char *k, const process_buf *b)
+static void process_setfield_buf(lua_State *L, const char *k, const tokrun_buf *b)
 {
   lua_pushlstring(L, b->data ? b->data : "", b->len);
   lua_setfield(L, -2, k);
