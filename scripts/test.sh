@@ -13,7 +13,7 @@ status=0
 run_suite() {   # build-dir, cmake args...
   local dir=$1; shift
   cmake -S . -B "$dir" "$@" >/dev/null && cmake --build "$dir" -j2 >/dev/null || { echo "build failed: $dir"; return 1; }
-  (cd "$dir" && ctest --output-on-failure -V) 2>&1 | tee -a "$log" | grep -E '^[0-9]+: ([0-9]+ passed|.*(Failure|Error) →)|tests passed|tests failed' || true
+  (cd "$dir" && ctest --output-on-failure -V) 2>&1 | tee -a "$log" | grep -E '^[0-9]+: ([0-9]+ passed|(Failure|Error) (→|->))|tests passed|tests failed' || true
   return "${PIPESTATUS[0]}"
 }
 luacheck -q --no-color lualib recipes tests docs/examples scripts bench | tail -1

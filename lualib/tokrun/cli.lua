@@ -245,6 +245,7 @@ function M.bounded(ctx, fn, ...)
       errors.raise('recipe', string_format('%s: the recipe used more than its memory bound (%d MiB)',
         ctx.decl.name, recipe.MAX_HEAP // (1024 * 1024)))
     end
+    if errors.is(res) and res.kind == 'recipe' then res.message = recipe.full_source(res.message, ctx.path) end
     error(res, 0)
   end
   return res

@@ -284,7 +284,7 @@ function M.load(path)
   if src:byte(1) == 27 then fail(path, 'binary chunks are not recipes') end
   local env = sandbox()
   local chunk, msg = load(src, '@' .. path, 't', env)
-  if not chunk then errors.raise('recipe', msg) end
+  if not chunk then errors.raise('recipe', M.full_source(msg, path)) end
   -- the heap bound holds while loading too (a string.rep of a GiB at the
   -- top of a recipe); relative, as `tokrun lua` specs load recipes in a
   -- state that already holds more
@@ -295,12 +295,17 @@ function M.load(path)
     fail(path, 'the recipe used more than its memory bound (%d MiB) while loading', M.MAX_HEAP // (1024 * 1024))
   end
   if not ok then
-    if errors.is(decl) then
-      errors.raise('recipe', decl.message)
-    end
-    errors.raise('recipe', tostring(decl))
+    errors.raise('recipe', M.full_source(errors.is(decl) and decl.message or tostring(decl), path))
   end
   return M.validate(decl, path), src
+end
+
+-- Lua shortens a long chunk name to "...tail" in its messages (LUA_IDSIZE);
+-- put the recipe's whole path back, so an error always names its file.
+function M.full_source(msg, path)
+  return (msg:gsub('%.%.%.([^:\n]*):(%d+):', function(tail, line)
+    if tail ~= '' and path:sub(-#tail) == tail then return path .. ':' .. line .. ':' end
+  end))
 end
 
 -- M.find(name, search) -> path | nil, message.  A path is used as given; a

@@ -157,3 +157,15 @@ describe('times', function()
     assert.is_nil(timefmt.parse_rfc3339('2026-13-01T00:00:00Z'))
   end)
 end)
+
+describe('recipe error messages', function()
+  local recipe = require 'tokrun.recipe'
+  it('name the whole path of a recipe whose path Lua shortened', function()
+    local path = '/srv/ops/a-rather-long-directory-name/with-more-levels/below-it/acme.lua'
+    local msg = '...rectory-name/with-more-levels/below-it/acme.lua:7: boom'
+    assert.equal(path .. ':7: boom', recipe.full_source(msg, path))
+    assert.equal('a function failed: ' .. path .. ':2: stack overflow',
+      recipe.full_source('a function failed: ...ls/below-it/acme.lua:2: stack overflow', path))
+    assert.equal('...other.lua:1: x', recipe.full_source('...other.lua:1: x', path))
+  end)
+end)
