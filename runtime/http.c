@@ -516,10 +516,8 @@ static const luaL_Reg http_funcs[] = {
 
 static int curl_ready;   /* libcurl's global state is process-wide by nature */
 
-/* libcurl's global set-up, once.  The host's loader thread calls it right
- * after loading this module, before any Lua state can use it. */
-int tokrun_http_warmup(void);
-int tokrun_http_warmup(void)
+/* libcurl's global set-up, once per process. */
+static int http_global_init(void)
 {
   if (curl_ready)
     return 0;
@@ -530,7 +528,7 @@ int tokrun_http_warmup(void)
    * process-wide state and exit handlers that must not outlive their code
    * (and LeakSanitizer trips over unloaded thread-local storage). */
   Dl_info self;
-  if (dladdr((void *)tokrun_http_warmup, &self) && self.dli_fname)
+  if (dladdr((void *)http_global_init, &self) && self.dli_fname)
     dlopen(self.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
   return 0;
 }
@@ -540,7 +538,7 @@ int tokrun_http_warmup(void)
 int luaopen_tokrun_http(lua_State *L);
 int luaopen_tokrun_http(lua_State *L)
 {
-  if (tokrun_http_warmup() != 0)
+  if (http_global_init() != 0)
     return luaL_error(L, "cannot initialise libcurl");
   if (luaL_newmetatable(L, HTTP_REQUEST)) {
     lua_pushcfunction(L, http_req_release);

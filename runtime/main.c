@@ -6,7 +6,6 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,72 +63,17 @@ static int host_traceback(lua_State *L)
   return 1;
 }
 
-/* Loading libcurl and the ~30 libraries it pulls in takes longer than all
- * the work a run does before its first request.  For runs that will send
- * one, a thread loads the http module on the other core while the main
- * thread reads the recipe and signs; `require "tokrun.http"` joins it.  A
- * cache hit never starts it, so it never maps libcurl. */
-typedef struct host_prefetch {
-  pthread_t thread;
-  int started;
-  char path[PATH_MAX];
-} host_prefetch;
-
-static void *prefetch_main(void *arg)
-{
-  host_prefetch *p = arg;
-  void *lib = dlopen(p->path, RTLD_LAZY | RTLD_LOCAL);
-  if (lib) {
-    int (*warmup)(void) = (int (*)(void))dlsym(lib, "tokrun_http_warmup");
-    if (warmup)
-      warmup();
-    dlclose(lib);   /* the module pinned itself (RTLD_NODELETE) */
-  }
-  return NULL;
-}
-
-static void prefetch_join(host_prefetch *p)
-{
-  if (p->started) {
-    pthread_join(p->thread, NULL);
-    p->started = 0;
-  }
-}
-
-/* Whether this command line will (probably) need the network: a run,
- * exec or release without --cache, --dry-run or --help.  A wrong guess
- * costs time, never behaviour. */
-static int wants_network(int argc, char **argv)
-{
-  int i = 1;
-  if (argc < 2)
-    return 0;
-  if (strcmp(argv[1], "check") == 0 || strcmp(argv[1], "list") == 0 || strcmp(argv[1], "lua") == 0)
-    return 0;
-  for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
-    if (strncmp(argv[i], "--cache", 7) == 0 || strcmp(argv[i], "--dry-run") == 0
-        || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0
-        || strcmp(argv[i], "--version") == 0)
-      return 0;
-  }
-  return 1;
-}
-
-/* registry[TOKRUN_BEFORE_FORK]: see tokrun.h */
-static int host_before_fork(lua_State *L)
-{
-  prefetch_join(lua_touserdata(L, lua_upvalueindex(1)));
-  return 0;
-}
-
-/* package.preload["tokrun.http"]: join the loader thread, then open the
- * module.  RTLD_LAZY: libcurl binds only the functions a run calls.  The
- * handle is never closed: the module stays loaded for the process's life. */
+/* package.preload["tokrun.http"]: the module that links libcurl, loaded on
+ * first use so runs without a request (a cache hit) never map libcurl and
+ * its ~30 libraries.  RTLD_LAZY: libcurl binds only the functions a run
+ * calls.  The handle is never closed: the module stays for the process's
+ * life (it pins itself, see http.c). */
 static int host_load_http(lua_State *L)
 {
-  host_prefetch *p = lua_touserdata(L, lua_upvalueindex(1));
-  prefetch_join(p);
-  void *lib = dlopen(p->path, RTLD_LAZY | RTLD_LOCAL);
+  lua_getfield(L, LUA_REGISTRYINDEX, TOKRUN_PATHS);
+  lua_getfield(L, -1, "moddir");
+  const char *path = lua_pushfstring(L, "%s/tokrun/http.so", lua_tostring(L, -1));
+  void *lib = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
   lua_CFunction open = lib ? (lua_CFunction)dlsym(lib, "luaopen_tokrun_http") : NULL;
   if (open == NULL)
     return luaL_error(L, "cannot load the http module: %s", dlerror());
@@ -251,7 +195,7 @@ static int host_embedded_searcher(lua_State *L)
   return 1;
 }
 
-static void host_preload(lua_State *L, host_prefetch *prefetch)
+static void host_preload(lua_State *L)
 {
   static const luaL_Reg modules[] = {
     {"tokrun.hmac", luaopen_tokrun_hmac},
@@ -265,13 +209,9 @@ static void host_preload(lua_State *L, host_prefetch *prefetch)
     lua_pushcfunction(L, m->func);
     lua_setfield(L, -2, m->name);
   }
-  lua_pushlightuserdata(L, prefetch);
-  lua_pushcclosure(L, host_load_http, 1);
+  lua_pushcfunction(L, host_load_http);
   lua_setfield(L, -2, "tokrun.http");
   lua_pop(L, 1);
-  lua_pushlightuserdata(L, prefetch);
-  lua_pushcclosure(L, host_before_fork, 1);
-  lua_setfield(L, LUA_REGISTRYINDEX, TOKRUN_BEFORE_FORK);
   /* searchers = {preload, embedded, Lua files, C libraries, ...} */
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "searchers");
@@ -368,20 +308,11 @@ int main(int argc, char **argv)
   luaL_openlibs(L);
   host_paths(L);
 
-  host_prefetch prefetch = {.started = 0};
-  lua_getfield(L, LUA_REGISTRYINDEX, TOKRUN_PATHS);
-  lua_getfield(L, -1, "moddir");
-  snprintf(prefetch.path, sizeof prefetch.path, "%s/tokrun/http.so", lua_tostring(L, -1));
-  lua_pop(L, 2);
-  if (wants_network(argc, argv))
-    prefetch.started = pthread_create(&prefetch.thread, NULL, prefetch_main, &prefetch) == 0;
-
   host_package_paths(L);
-  host_preload(L, &prefetch);
+  host_preload(L);
 
   int status = script ? host_run_script(L, argc, argv) : host_run_cli(L, argc, argv);
   fflush(stdout);
-  prefetch_join(&prefetch);
   lua_close(L);
   return status;
 }

@@ -272,7 +272,6 @@ static int process_exec(lua_State *L, process_run *r, char *const *argv,
                         size_t max_output, double timeout)
 {
   int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}}, errp[2] = {-1, -1};
-  tokrun_before_fork(L);
   int ok = process_pipe(errp) == 0;
   for (int i = 0; ok && i < 3; i++)
     ok = process_pipe(pipes[i]) == 0;

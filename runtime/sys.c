@@ -478,7 +478,6 @@ static int sys_exec_child(lua_State *L)
   lua_getfield(L, 1, "grace");
   double grace = luaL_optnumber(L, -1, 10);
 
-  tokrun_before_fork(L);
   sigset_t set, old;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);

@@ -21,17 +21,4 @@ typedef struct tokrun_heap {
 /* Registry key of the table {exe=, luadir=, recipedir=, moddir=, ...}. */
 #define TOKRUN_PATHS "tokrun.paths"
 
-/* Registry key of a function the host registers to call before fork():
- * it waits for the thread that preloads the http module, so no child is
- * forked while another thread is inside the dynamic loader. */
-#define TOKRUN_BEFORE_FORK "tokrun.before_fork"
-
-static inline void tokrun_before_fork(lua_State *L)
-{
-  if (lua_getfield(L, LUA_REGISTRYINDEX, TOKRUN_BEFORE_FORK) == LUA_TFUNCTION)
-    lua_call(L, 0, 0);
-  else
-    lua_pop(L, 1);
-}
-
 #endif
