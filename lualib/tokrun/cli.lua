@@ -19,7 +19,7 @@ Usage:
   tokrun check RECIPE...                  validate recipes; no network
   tokrun list                             recipes on the search path
   tokrun lua SCRIPT [ARGS...]             run a Lua script with tokrun's modules
-  tokrun --help | --version
+  tokrun --help [RECIPE] | --version      this help, or a recipe's parameters
 
 RECIPE is a path (recipes/velt.lua) or a bare name (velt) looked up on
 TOKRUN_PATH (colon-separated absolute directories), then in %s.

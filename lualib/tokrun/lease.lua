@@ -55,9 +55,20 @@ function M.exec(opts, cli)
   if opts.insecure then io.stderr:write('tokrun: warning: --insecure: TLS certificates are not verified\n') end
   local ctx = cli.prepare(opts, opts.args[1])
   if opts.dry_run then errors.raise('usage', 'exec: --dry-run would not run the command; use it with a plain run') end
-  -- signals stay deferred from checkout to release: exec_child forwards
-  -- them to the command, and nothing ends tokrun with a lease held
-  local result = cli.checkout(ctx, true)
+  local result, cache_status
+  if opts.cache and ctx.decl.release then
+    errors.raise('usage', ctx.decl.name .. ': a recipe that yields a lease is never cached; drop --cache')
+  elseif opts.cache and not opts.insecure and not opts.now then
+    -- a cached credential serves exec as it serves a plain run (the cache
+    -- reports a deferred failure itself)
+    cache_status = require('tokrun.cache').run(opts, ctx, function() return cli.checkout(ctx) end,
+      function(_, _, r) result = r; return 0 end)
+    result.deferred = nil
+  else
+    -- signals stay deferred from checkout to release: exec_child forwards
+    -- them to the command, and nothing ends tokrun with a lease held
+    result = cli.checkout(ctx, true)
+  end
   local r = sys.exec_child { argv = opts.cmd, env = child_env(ctx, result), timeout = opts.exec_timeout }
   if r.exec_error then io.stderr:write('tokrun: exec: cannot run ', r.exec_error, '\n') end
   if r.timed_out then
@@ -78,6 +89,7 @@ function M.exec(opts, cli)
     io.stderr:write('tokrun: ', ctx.secrets:apply(result.deferred.message), '\n')
     if status == 0 then status = errors.exit_code(result.deferred) end
   end
+  if status == 0 and cache_status and cache_status ~= 0 then status = cache_status end
   return status
 end
 

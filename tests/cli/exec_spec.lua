@@ -163,3 +163,27 @@ describe('an interrupted run of a lease recipe', function()
     assert.truthy(err:find('interrupted by SIGINT', 1, true), err)
   end)
 end)
+
+describe('tokrun exec --cache', function()
+  local ECHO = cli.root .. '/tests/cli/fixtures/echo_token.lua'
+
+  it('hands the command a cached credential without minting again', function()
+    local dir = cli.tmpdir()
+    assert(sys.mkdir(dir .. '/cache', tonumber('700', 8)))
+    local env = { ECHO_TOKEN = 'cached-tok', ECHO_COUNT_FILE = dir .. '/count' }
+    for _ = 1, 2 do
+      local r = run({ 'exec', '--cache=' .. dir .. '/cache', ECHO, '--', 'sh', '-c', 'printf %s "$ECHO_OUT"' }, env)
+      assert.equal(0, r.code, r.stderr)
+      assert.equal('cached-tok', r.stdout)
+    end
+    assert.equal('minted\n', (sys.read_file(dir .. '/count', 100)))
+  end)
+
+  it('is a usage error (64) for a recipe that yields a lease, before any checkout', function()
+    local dir, env = setup()
+    assert(sys.mkdir(dir .. '/cache', tonumber('700', 8)))
+    local r = run({ 'exec', '--cache=' .. dir .. '/cache', RECIPE, '--', 'true' }, env)
+    assert.equal(64, r.code)
+    assert.equal('', log_of(dir))
+  end)
+end)
