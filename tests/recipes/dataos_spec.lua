@@ -58,10 +58,7 @@ local function run(args, ctl)
   return cli.run(all, { DATAOS_CTL = ctl })
 end
 
-local function assert_one_line(r)
-  assert.matches('^tokrun: [^\n]+\n$', r.stderr)
-  assert.not_matches('stack traceback', r.stderr)
-end
+local assert_one_line = cli.assert_one_line
 
 describe('dataos recipe', function()
   local dir

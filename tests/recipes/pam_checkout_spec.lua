@@ -31,26 +31,11 @@ local function run(srv, args, more_env)
   return cli.run(all, env(srv, more_env))
 end
 
--- The requests the PAM server saw, as "METHOD /path" strings (mock-only routes left out).
-local function seen(srv)
-  local out = {}
-  for _, r in ipairs(srv:requests()) do
-    if not r.path:match('^/__mock/') then out[#out + 1] = r.method .. ' ' .. r.path end
-  end
-  return out
-end
+local seen = cli.seen
 
--- Password checkouts the mock still holds open.
-local function open_leases(srv)
-  local http = require 'tokrun.http'
-  local resp = assert(http.request { url = srv.url .. '/__mock/leases', timeout = 5 })
-  return json.decode(resp.body).leases
-end
+local open_leases = cli.open_leases
 
-local function assert_one_line(r)
-  assert.matches('^tokrun: [^\n]+\n$', r.stderr)
-  assert.not_matches('stack traceback', r.stderr)
-end
+local assert_one_line = cli.assert_one_line
 
 describe('pam_checkout recipe', function()
   local srv

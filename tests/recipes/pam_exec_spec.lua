@@ -3,7 +3,6 @@
 -- the password in the child's environment and nowhere else.
 local cli = require 'cli_helper'
 local mock = require 'tokrun.mock'
-local json = require 'tokrun.json'
 local sys = require 'tokrun.sys'
 local process = require 'tokrun.process'
 
@@ -36,20 +35,9 @@ local function exec(srv, args, cmd, more_env)
   return cli.run(all, env(srv, more_env))
 end
 
--- The requests the PAM server saw, as "METHOD /path" (mock-only routes left out).
-local function seen(srv)
-  local out = {}
-  for _, r in ipairs(srv:requests()) do
-    if not r.path:match('^/__mock/') then out[#out + 1] = r.method .. ' ' .. r.path end
-  end
-  return out
-end
+local seen = cli.seen
 
-local function open_leases(srv)
-  local http = require 'tokrun.http'
-  local resp = assert(http.request { url = srv.url .. '/__mock/leases', timeout = 5 })
-  return json.decode(resp.body).leases
-end
+local open_leases = cli.open_leases
 
 local ONE_EACH = { 'POST /rest/cmdctrl/Request', 'PUT /rest/cmdctrl/Request/CO-0001' }
 

@@ -35,24 +35,14 @@ local function run(srv, args, more_env)
   return cli.run(all, env(srv, more_env))
 end
 
--- What the API saw, as "METHOD /path" (mock-only routes left out).
-local function seen(srv)
-  local out = {}
-  for _, r in ipairs(srv:requests()) do
-    if not r.path:match('^/__mock/') then out[#out + 1] = r.method .. ' ' .. r.path end
-  end
-  return out
-end
+local seen = cli.seen
 
 local function tokens(srv)
   local resp = assert(require('tokrun.http').request { url = srv.url .. '/__mock/tokens', timeout = 5 })
   return json.decode(resp.body).tokens
 end
 
-local function assert_one_line(r)
-  assert.matches('^tokrun: [^\n]+\n$', r.stderr)
-  assert.not_matches('stack traceback', r.stderr)
-end
+local assert_one_line = cli.assert_one_line
 
 describe('signalwire recipe', function()
   local srv

@@ -58,4 +58,26 @@ function M.cleanup()
   dirs = {}
 end
 
+-- M.seen(srv) -> the requests a mock saw as "METHOD /path" strings (the
+-- mocks' own /__mock/ routes left out)
+function M.seen(srv)
+  local out = {}
+  for _, r in ipairs(srv:requests()) do
+    if not r.path:match('^/__mock/') then out[#out + 1] = r.method .. ' ' .. r.path end
+  end
+  return out
+end
+
+-- M.open_leases(srv) -> the password checkouts the PAM mock still holds
+function M.open_leases(srv)
+  local resp = assert(require('tokrun.http').request { url = srv.url .. '/__mock/leases', timeout = 5 })
+  return json.decode(resp.body).leases
+end
+
+-- M.assert_one_line(r): stderr is one "tokrun: ..." line, no traceback
+function M.assert_one_line(r)
+  assert.matches('^tokrun: [^\n]+\n$', r.stderr)
+  assert.not_matches('stack traceback', r.stderr)
+end
+
 return M
