@@ -125,13 +125,6 @@ static int sys_memory_used(lua_State *L)
   return 1;
 }
 
-/* sys.isatty(fd) -> boolean */
-static int sys_isatty(lua_State *L)
-{
-  lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
-  return 1;
-}
-
 /* sys.geteuid() -> uid */
 static int sys_geteuid(lua_State *L)
 {
@@ -176,16 +169,6 @@ static int sys_mkdir(lua_State *L)
   const char *path = luaL_checkstring(L, 1);
   mode_t mode = (mode_t)luaL_optinteger(L, 2, 0700);
   if (mkdir(path, mode) == -1)
-    return sys_fail(L, path);
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
-/* sys.unlink(path) -> true | fail */
-static int sys_unlink(lua_State *L)
-{
-  const char *path = luaL_checkstring(L, 1);
-  if (unlink(path) == -1)
     return sys_fail(L, path);
   lua_pushboolean(L, 1);
   return 1;
@@ -596,11 +579,9 @@ static const luaL_Reg sys_funcs[] = {
   {"setenv", sys_setenv},
   {"set_memory_limit", sys_set_memory_limit},
   {"memory_used", sys_memory_used},
-  {"isatty", sys_isatty},
   {"geteuid", sys_geteuid},
   {"lstat", sys_lstat},
   {"mkdir", sys_mkdir},
-  {"unlink", sys_unlink},
   {"realpath", sys_realpath},
   {"readdir", sys_readdir},
   {"read_file", sys_read_file},
