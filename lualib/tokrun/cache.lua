@@ -94,8 +94,13 @@ function M.key(ctx, opts, dir)
   return hmac.hexhash('sha256', concat(parts, '\n'))
 end
 
-local function fresh(entry, opts, now)
-  if type(entry) ~= 'table' or type(entry.token) ~= 'string' or type(entry.obtained_epoch) ~= 'number' then
+-- An entry is used only when it has every field a delivery reads (a
+-- corrupt or foreign file is ignored and replaced, never trusted) and is
+-- the named recipe's.
+local function fresh(entry, recipe, opts, now)
+  if type(entry) ~= 'table' or entry.recipe ~= recipe or type(entry.token) ~= 'string'
+    or type(entry.obtained_epoch) ~= 'number' or type(entry.env) ~= 'table'
+    or type(entry.data) ~= 'table' or type(entry.obtained_at) ~= 'string' then
     return false
   end
   if type(entry.expires_epoch) == 'number' then
@@ -104,10 +109,10 @@ local function fresh(entry, opts, now)
   return now - entry.obtained_epoch < opts.max_age
 end
 
-local function load_entry(path, opts)
+local function load_entry(path, recipe, opts)
   local data = read_private(path, M.MAX_ENTRY)
   local entry = data and json.decode(data)
-  if fresh(entry, opts, sys.now_ms() // 1000) then
+  if fresh(entry, recipe, opts, sys.now_ms() // 1000) then
     entry.cached = true
     return entry
   end
@@ -129,7 +134,7 @@ function M.run(opts, ctx, mint, deliver)
   local dir = M.dir(opts.cache)
   local key = M.key(ctx, opts, dir)
   local path = dir .. '/' .. key .. '.json'
-  local entry = load_entry(path, opts)
+  local entry = load_entry(path, ctx.decl.name, opts)
   if entry then
     ctx.secrets:add(entry.token)
     return deliver(opts, ctx, entry)
@@ -139,7 +144,7 @@ function M.run(opts, ctx, mint, deliver)
     errors.raise('locked', string_format('%s: another run holds the cache lock (%s); gave up after %gs',
       ctx.decl.name, err, opts.timeout))
   end
-  entry = load_entry(path, opts)   -- minted while we waited?
+  entry = load_entry(path, ctx.decl.name, opts)   -- minted while we waited?
   if entry then
     lock:unlock()
     ctx.secrets:add(entry.token)

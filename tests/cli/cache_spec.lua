@@ -3,6 +3,7 @@
 -- only when it is private; concurrent runs mint once.
 local cli = require 'cli_helper'
 local sys = require 'tokrun.sys'
+local json = require 'tokrun.json'
 local run = cli.run
 
 local RECIPE = cli.root .. '/tests/cli/fixtures/echo_token.lua'
@@ -95,6 +96,23 @@ describe('--cache', function()
     assert.equal(0, r.code)
     assert.is_false(r.json.cached)
     assert.is_true(run({ '--cache=' .. cache, RECIPE }, env).json.cached)
+  end)
+
+  it('ignores an entry that lacks what a delivery needs, and mints again', function()
+    local _, cache, count = setup_dirs()
+    local env = { ECHO_TOKEN = 't', ECHO_COUNT_FILE = count }
+    run({ '--cache=' .. cache, RECIPE }, env)
+    for _, f in ipairs(sys.readdir(cache)) do
+      if f:match('%.json$') then
+        local entry = json.decode((sys.read_file(cache .. '/' .. f, 65536)))
+        entry.env = nil
+        assert(sys.write_atomic(cache .. '/' .. f, json.encode(entry)))
+      end
+    end
+    local r = run({ '--cache=' .. cache, '-f', 'env', RECIPE }, env)
+    assert.equal(0, r.code, r.stderr)
+    assert.truthy(r.stdout:find("export ECHO_OUT='t'", 1, true))
+    assert.equal(2, mints(count))
   end)
 
   it('refuses a directory other users can read (78)', function()
