@@ -98,6 +98,7 @@ static void fuzz_init(const char *target)
   /* the host's preloads, as main.c makes them, and cjson for the checkers */
   static const luaL_Reg modules[] = {
     {"tokrun.hmac", luaopen_tokrun_hmac},
+    {"tokrun.sign", luaopen_tokrun_sign},
     {"tokrun.codec", luaopen_tokrun_codec},
     {"tokrun.json", luaopen_tokrun_json},
     {"tokrun.process", luaopen_tokrun_process},

@@ -199,6 +199,7 @@ static void host_preload(lua_State *L)
 {
   static const luaL_Reg modules[] = {
     {"tokrun.hmac", luaopen_tokrun_hmac},
+    {"tokrun.sign", luaopen_tokrun_sign},
     {"tokrun.codec", luaopen_tokrun_codec},
     {"tokrun.json", luaopen_tokrun_json},
     {"tokrun.process", luaopen_tokrun_process},
