@@ -6,6 +6,7 @@
 local errors = require 'tokrun.errors'
 local hmac = require 'tokrun.hmac'
 local json = require 'tokrun.json'
+local params = require 'tokrun.params'
 local sys = require 'tokrun.sys'
 
 local M = {}
@@ -85,9 +86,10 @@ function M.key(ctx, opts, dir)
   local secrets = {}
   for _, p in ipairs(decl.params or {}) do
     local v = ctx.values[p.name]
-    if type(v) == 'table' then v = concat(v, ',') end
+    local file = type(v) == 'table' and params.file_text(v)   -- a JSON key file: its text, a secret
+    if type(v) == 'table' then v = file or concat(v, ',') end
     local line = p.name .. '=' .. (v == nil and '' or tostring(v))
-    if p.secret then secrets[#secrets + 1] = line else parts[#parts + 1] = 'param:' .. line end
+    if p.secret or file then secrets[#secrets + 1] = line else parts[#parts + 1] = 'param:' .. line end
   end
   sort(secrets)
   parts[#parts + 1] = 'secrets=' .. hmac.hexdigest('sha256', hmac_key(dir, opts.timeout), concat(secrets, '\0'))

@@ -211,9 +211,7 @@ function M.prepare(opts, name, only)
   end
   local secrets = require('tokrun.redact').new()
   M.current_secrets = secrets
-  for _, p in ipairs(decl.params or {}) do
-    if p.secret and values[p.name] ~= nil then secrets:add(tostring(values[p.name])) end
-  end
+  for _, v in ipairs(require('tokrun.params').secret_values(decl.params or {}, values)) do secrets:add(v) end
   local fixed = opts.now
   return {
     decl = decl, path = path, source = source, values = values, sources = sources,

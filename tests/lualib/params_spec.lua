@@ -310,7 +310,7 @@ describe('params.validate_decls', function()
     { 'a missing name', { { env = 'X' } }, 'params[1]: name must match [a-z_][a-z0-9_]*' },
     { 'an unknown key', { { name = 'a', secrt = true } }, "parameter 'a': unknown key secrt" },
     { 'an unknown type', { { name = 'a', type = 'number' } },
-      "parameter 'a': type must be string, integer, boolean or list, not number" },
+      "parameter 'a': type must be string, integer, boolean, list or json_file, not number" },
     { 'a default of the wrong type', { { name = 'a', type = 'integer', default = '30' } },
       "parameter 'a': default must be of type integer" },
     { 'a fractional integer default', { { name = 'a', type = 'integer', default = 1.5 } },
