@@ -333,8 +333,20 @@ local function check_interrupted(ctx)
   end
 end
 
+local dispatch
+
+-- A config error raised below the step (a template filter's) names it too.
 local function run_step(ctx, step, vars)
   local where = string_format('%s: step %s', ctx.decl.name, step.name)
+  local ok, err = pcall(dispatch, ctx, step, vars, where)
+  if ok then return end
+  if errors.is(err) and err.kind == 'config' and err.message:sub(1, #ctx.decl.name + 1) ~= ctx.decl.name .. ':' then
+    err.message = where .. ': ' .. err.message
+  end
+  error(err, 0)
+end
+
+function dispatch(ctx, step, vars, where)
   if type(step.when) == 'table' then   -- {name = value, ...}: every one equal
     for name, want in pairs(step.when) do
       if vars[name] == nil or tostring(vars[name]) ~= tostring(want) then return end
@@ -346,6 +358,7 @@ local function run_step(ctx, step, vars)
   if ctx.dry_run then   -- later steps see what this one would capture
     for name in pairs(step.capture or {}) do vars[name] = '<' .. name .. '>' end
   end
+  if step.jwt then return require('tokrun.steps.jwt')(ctx, step, vars, where) end
   if step.run then return process_step(ctx, step, vars, where) end
   return http_step(ctx, step, vars, where)
 end

@@ -16,6 +16,7 @@ local b64u, unb64u = codec.base64url, codec.unbase64url
 
 M.ALGS = { RS256 = true, RS384 = true, RS512 = true, PS256 = true, PS384 = true, PS512 = true,
   ES256 = true, ES384 = true, ES512 = true, EdDSA = true }
+M.ALG_LIST = 'RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA'
 
 -- M.uuid() -> a random (version 4, RFC 9562 section 5.4) UUID: 122 random
 -- bits from the OpenSSL CSPRNG

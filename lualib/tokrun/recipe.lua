@@ -94,7 +94,13 @@ local step_fields = {
   error_code = { 'string', 'table' }, capture = 'table', safe_to_repeat = 'boolean', never_resend = 'boolean',
   retries = 'number', follow_redirects = { 'boolean', 'number' }, max_body = 'number',
   timeout = 'number', when = { 'string', 'function', 'table' }, on_failure = 'string', run = 'table',
-  parse = 'string', insecure = 'boolean', failure_note = TEMPLATE,
+  parse = 'string', insecure = 'boolean', failure_note = TEMPLATE, jwt = 'table',
+}
+local BOOL_OR_TABLE = { 'boolean', 'table' }
+local jwt_fields = {
+  alg = TEMPLATE, key = TEMPLATE, passphrase = TEMPLATE, header = 'table', x5t = TEMPLATE,
+  ['x5t#S256'] = TEMPLATE, claims = 'table', iat = BOOL_OR_TABLE, nbf = BOOL_OR_TABLE, exp = 'number',
+  jti = 'boolean',
 }
 local top_fields = {
   name = 'string', description = 'string', params = 'table', derive = 'table',
@@ -167,6 +173,31 @@ local function check_rules(path, where, rules)
   end
 end
 
+-- A jwt step: its words, a known algorithm, whole-second lifetimes, a key.
+local function check_jwt(path, where, step)
+  local spec = step.jwt
+  check_fields(path, where .. ' jwt', spec, jwt_fields)
+  for _, word in ipairs({ 'alg', 'key' }) do
+    if spec[word] == nil then fail(path, "%s jwt: missing field '%s'", where, word) end
+  end
+  local jwt = require 'tokrun.jwt'
+  if type(spec.alg) == 'string' and not spec.alg:find('{', 1, true) and not jwt.ALGS[spec.alg] then
+    fail(path, "%s jwt: unknown alg '%s' (expected one of: %s)", where, spec.alg, jwt.ALG_LIST)
+  end
+  for _, word in ipairs({ 'iat', 'nbf' }) do
+    local v = spec[word]
+    if type(v) == 'table' then
+      check_fields(path, string_format('%s jwt %s', where, word), v, { backdate = 'number' })
+      if v.backdate ~= nil and (math.type(v.backdate) ~= 'integer' or v.backdate < 0) then
+        fail(path, '%s jwt %s: backdate must be a whole number of seconds', where, word)
+      end
+    end
+  end
+  if spec.exp ~= nil and (math.type(spec.exp) ~= 'integer' or spec.exp <= 0) then
+    fail(path, '%s jwt: exp must be the lifetime in whole seconds', where)
+  end
+end
+
 local function check_step(path, where, step, known, caps)
   if type(step) == 'table' and type(step.name) == 'string' then
     where = string_format("%s (step '%s')", where, step.name)
@@ -174,12 +205,14 @@ local function check_step(path, where, step, known, caps)
   check_fields(path, where, step, step_fields)
   if not step.name then fail(path, "%s: missing field 'name'", where) end
   where = string_format("step '%s'", step.name)
-  if step.run then
+  if step.jwt then
+    check_jwt(path, where, step)
+  elseif step.run then
     if not caps.process then
       fail(path, "%s: runs a command, which needs capabilities = { 'process' }", where)
     end
   elseif not step.url then
-    fail(path, "%s: missing field 'url' (or 'run' for a command)", where)
+    fail(path, "%s: missing field 'url' (or 'run' for a command, 'jwt' for a token)", where)
   end
   if step.insecure then
     fail(path, "%s: recipes cannot turn TLS verification off; only the --insecure option can", where)
@@ -190,7 +223,7 @@ local function check_step(path, where, step, known, caps)
       if not known[name] then fail(path, "%s when: unknown name '%s'", where, tostring(name)) end
     end
   end
-  for _, field in ipairs({ 'url', 'query', 'headers', 'auth', 'json', 'form', 'body', 'sign', 'when', 'run' }) do
+  for _, field in ipairs({ 'url', 'query', 'headers', 'auth', 'json', 'form', 'body', 'sign', 'when', 'run', 'jwt' }) do
     if step[field] ~= nil then check_names(path, where .. ' ' .. field, step[field], known) end
   end
   local sign = step.sign
@@ -202,6 +235,7 @@ local function check_step(path, where, step, known, caps)
       fail(path, "%s: sign needs 'query' or 'header' to say where the signature goes", where)
     end
   end
+  if step.jwt then known[step.name] = true end   -- the token, under the step's name
   -- captures become known to the steps after this one
   for name, spec in pairs(step.capture or {}) do
     if type(spec) == 'table' then
