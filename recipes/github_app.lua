@@ -26,7 +26,7 @@ return {
       headers = { Accept = 'application/vnd.github+json', ['X-GitHub-Api-Version'] = '2022-11-28' },
       json = { repositories = '{repositories}', repository_ids = '{repository_ids|integers}',
                permissions = '{permissions|json}' },
-      safe_to_repeat = true, expect = { status = 201 },
+      resend = 'safe', expect = { status = 201 },
       capture = {
         token = { path = 'token', as = 'string', secret = true },
         expires_at = { path = 'expires_at', as = 'rfc3339' },

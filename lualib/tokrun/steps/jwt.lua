@@ -13,13 +13,14 @@
 -- clock was found to differ.  The key is loaded, used and closed here;
 -- nothing of it reaches a message, and the JWT itself is a secret: --dry-run
 -- shows its header and claims, never its signature.
+local codec = require 'tokrun.codec'
 local errors = require 'tokrun.errors'
 local json = require 'tokrun.json'
 local jwt = require 'tokrun.jwt'
 local sign = require 'tokrun.sign'
 local template = require 'tokrun.template'
 
-local type, pairs, tostring = type, pairs, tostring
+local type, pairs, tostring, setmetatable = type, pairs, tostring, setmetatable
 local string_format = string.format
 
 -- How a message names where a template's value came from: the parameter
@@ -83,7 +84,11 @@ return function(ctx, step, vars, where)
   end
   local key <close>, from = load_key(spec, vars, where)
   local header = header_of(spec, vars, where)
-  local claims = spec.claims and template.value(spec.claims, vars, json.array) or {}
+  local cvars = setmetatable({}, { __index = function(_, k)
+    if k == 'key_fingerprint' then return 'SHA256:' .. codec.base64(sign.spki_fingerprint(key)) end
+    return vars[k]
+  end })
+  local claims = spec.claims and template.value(spec.claims, cvars, json.array) or {}
   local now = ctx.now_ms() // 1000 + (ctx.clock_offset or 0)
   for k, v in pairs(jwt.time_claims(now, spec)) do claims[k] = v end
   local token, msg = jwt.encode(alg, key, header, claims)
