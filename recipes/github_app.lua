@@ -35,7 +35,12 @@ return {
       } },
   },
   errors = {   -- {"message","documentation_url","status"}
-    { status = 401, kind = 'auth', hint = 'check the App ID or client ID, the private key and this clock' },
+    { status = 401, kind = 'auth', clock_skew = true, provider_message = {   -- the JWT's time claims
+        "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued",
+        "'Expiration time' claim ('exp') must be a numeric value representing the future time at which "
+          .. 'the assertion expires',
+        "'Expiration time' claim ('exp') is too far in the future" } },
+    { status = 401, kind = 'auth', hint = 'check the App ID or client ID and the private key' },
     { status = { 404, 422 }, kind = 'config' },
   },
   emit = { token = '{token}', token_type = 'github_installation', expires_at = '{expires_at}',

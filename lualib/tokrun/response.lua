@@ -114,8 +114,12 @@ function M.failure(decl, step, resp, body, status, where)
     msg = msg .. string_format(' [body is not JSON: %s, %d bytes]', ctype, #resp.body)
   end
   if rule and rule.hint then msg = msg .. '; ' .. rule.hint end
+  -- a rejection of a JWT's time claims carries the provider's clock, so
+  -- the run can rebuild the JWT on it (engine.lua)
+  local skew = rule and rule.clock_skew or nil
   return errors.new(kind, msg, { http_status = resp.status, provider_code = code,
-    unavailable = kind == 'provider' and status >= 500 or nil })
+    unavailable = kind == 'provider' and status >= 500 or nil,
+    clock_skew = skew, server_date = skew and resp.headers.date or nil })
 end
 
 -- Seconds since the epoch, whole, if a time within years 1..9999 (what

@@ -194,6 +194,8 @@ M.contexts = {
     kind = { enum = KINDS, doc = 'the error kind (and so the exit code) reported' },
     report = { type = 'string', doc = 'tokrun\'s own message for this failure' },
     hint = { type = 'string', doc = 'advice added to the message' },
+    clock_skew = { type = 'boolean',
+      doc = "the provider rejected a JWT's time claims: rebuild it on the provider's clock (its Date) and retry once" },
   },
 
   run = {

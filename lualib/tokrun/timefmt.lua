@@ -30,6 +30,18 @@ function M.offset(s)
   return sign == '-' and -off or off
 end
 
+local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9, Oct = 10,
+  Nov = 11, Dec = 12 }
+
+-- M.parse_http_date(s) -> epoch seconds of an HTTP Date header in the
+-- IMF-fixdate form (RFC 9110 section 5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT") | nil
+function M.parse_http_date(s)
+  if type(s) ~= 'string' then return nil end
+  local d, mon, y, h, mi, sec = s:match('^%a%a%a, (%d%d) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$')
+  if not d or not MONTHS[mon] then return nil end
+  return epoch(tonumber(y), MONTHS[mon], tonumber(d), tonumber(h), tonumber(mi), tonumber(sec))
+end
+
 -- M.parse_rfc3339(s) -> epoch seconds (fractions dropped) | nil
 function M.parse_rfc3339(s)
   if type(s) ~= 'string' then return nil end

@@ -182,6 +182,55 @@ describe('github_app', function()
     assert.not_matches(TOKEN, r.stderr, 1, true)
   end)
 
+  describe("when this machine's clock is off", function()
+    local function claims_sent(n)
+      local reqs = srv:requests()
+      return select(2, jwt.decode(reqs[n].headers.authorization:match('^Bearer (.+)$')))
+    end
+
+    it('rebuilds the JWT on GitHub\'s clock (its Date header) when this clock is behind, and warns', function()
+      srv:stop()
+      srv = start { now = NOW + 700 }   -- our exp (now + 540) is already past for GitHub
+      local r = run()
+      assert.equal(0, r.code, r.stderr)
+      assert.equal(2, #srv:requests())
+      assert.same({ iss = 123456, iat = NOW + 640, exp = NOW + 1240 }, claims_sent(2))
+      assert.equal("tokrun: warning: github_app: this machine's clock is 700 s behind the provider's (Date: "
+        .. os.date('!%a, %d %b %Y %H:%M:%S GMT', NOW + 700) .. "); the JWT was rebuilt on the provider's clock: "
+        .. 'set this machine\'s clock (NTP)\n', r.stderr)
+      assert.equal(TOKEN, r.json.token)
+    end)
+
+    it('rebuilds it when this clock is ahead (iat in GitHub\'s future)', function()
+      srv:stop()
+      srv = start { now = NOW - 120 }
+      local r = run()
+      assert.equal(0, r.code, r.stderr)
+      assert.same({ iss = 123456, iat = NOW - 180, exp = NOW + 420 }, claims_sent(2))
+      assert.matches("clock is 120 s ahead of the provider's", r.stderr, 1, true)
+    end)
+
+    it('retries only once', function()
+      local skew = { status = 401, headers = { Date = os.date('!%a, %d %b %Y %H:%M:%S GMT', NOW + 900) },
+        json = { message = "'Expiration time' claim ('exp') is too far in the future" } }
+      srv:script('POST /app/installations/*', { skew, skew, skew })
+      local r = run()
+      assert.equal(2, #srv:requests())
+      assert.equal(77, r.code)
+      assert.matches('too far in the future', r.json.error.message, 1, true)
+    end)
+
+    it('does not retry without a Date header, or when the clocks agree', function()
+      srv:script('POST /app/installations/*', {
+        { status = 401, json = { message = "'Expiration time' claim ('exp') is too far in the future" } },
+        { status = 401, headers = { Date = os.date('!%a, %d %b %Y %H:%M:%S GMT', NOW) },
+          json = { message = "'Expiration time' claim ('exp') is too far in the future" } } })
+      assert_failure(run(), 77, 'auth')
+      assert_failure(run(), 77, 'auth')
+      assert.equal(2, #srv:requests())
+    end)
+  end)
+
   it('delivers the token with -f token', function()
     local r = run({ '-f', 'token' })
     assert.equal(0, r.code, r.stderr)
