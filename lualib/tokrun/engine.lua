@@ -168,7 +168,7 @@ local function skew_restart(ctx, list, i, err)
   if not (errors.is(err) and err.clock_skew) then return nil end
   local server = timefmt.parse_http_date(err.server_date)
   local from
-  for j = i - 1, 1, -1 do
+  for j = 1, i - 1 do   -- from the first JWT on: all are rebuilt
     if list[j].jwt then from = j; break end
   end
   if not (server and from) then return nil end
