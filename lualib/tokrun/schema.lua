@@ -242,7 +242,7 @@ M.renamed = {
 }
 
 -- How each step kind may read its answer (parse = ...).
-M.parsers = { http = { 'json' }, run = { 'table', 'json' } }
+M.parsers = { http = { 'json' }, run = { 'table', 'json' }, jwt = {} }
 
 -- Template builtins: names every template may use.
 M.builtins = {
