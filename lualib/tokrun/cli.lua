@@ -20,7 +20,7 @@ Usage:
   tokrun check [-f json] RECIPE...        validate recipes; no network
   tokrun list                             recipes on the search path
   tokrun new NAME [--hmac|--oauth2|--jwt|--cli] [-C DIR]
-                                          a new recipe, its spec and test server
+                                          a recipe, its spec and a test server
   tokrun lua SCRIPT [ARGS...]             run Lua with tokrun's modules
   tokrun --help [RECIPE] | --version      this help, or what a recipe needs
 
