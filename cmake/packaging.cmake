@@ -65,6 +65,9 @@ install(FILES ${PKG}/completion/tokrun.bash DESTINATION ${CMAKE_INSTALL_DATADIR}
   RENAME tokrun)
 install(FILES ${PKG}/completion/_tokrun DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
 
+# `tokrun new`'s templates (not Lua modules: not embedded, not on the path).
+install(DIRECTORY lualib/tokrun/scaffold/ DESTINATION ${TOKRUN_LUADIR}/tokrun/scaffold)
+
 # The units name the program by its installed path, known only at install
 # time (CPack installs under /usr whatever the build's prefix); each prefix
 # gets its own copy, so installs to two prefixes cannot mix.

@@ -115,6 +115,9 @@ end
 -- M.parse(argv) -> opts.  opts.command, opts.args (positional), opts.cmd
 -- (after --, for exec), and one field per option.
 function M.parse(argv)
+  if argv[1] == 'new' then   -- tokrun.scaffold reads its own arguments
+    return { command = 'new', args = table.move(argv, 2, #argv, 1, {}), format = 'json' }
+  end
   local opts, args = {}, {}
   local i = 1
   local command
@@ -232,6 +235,7 @@ local function dispatch(opts)
     stdout:write('tokrun ', sys.paths().version, '\n')
     return 0
   end
+  if opts.command == 'new' then return require('tokrun.scaffold').main(opts.args) end
   if opts.command == 'check' then return cmd_check(opts) end
   if opts.command == 'list' then return cmd_list(opts) end
   if opts.command == 'release' then return cmd_release(opts) end

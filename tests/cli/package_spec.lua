@@ -132,6 +132,16 @@ describe('the Debian package', function()
     assert.equal(usr .. '/share/tokrun/lua/tokrun/mock/init.lua up', r.stdout)
   end)
 
+  it("starts a recipe author with the installed tokrun new", function()
+    if not needs_dpkg() then return end
+    local dir = cli.tmpdir() .. '/work'
+    local r = run({ usr .. '/bin/tokrun', 'new', 'fromdeb', '--hmac', '-C', dir })
+    assert.equal(0, r.status, r.stderr)
+    local check = run({ usr .. '/bin/tokrun', 'check', dir .. '/fromdeb.lua' })
+    assert.equal(0, check.status, check.stderr)
+    assert.truthy(sys.lstat(dir .. '/tests/recipes/fromdeb_spec.lua'))
+  end)
+
   it('is lintian-clean apart from its documented overrides', function()
     if not needs_dpkg() then return end
     if not have('lintian') then return pending('lintian is not installed: the package is not linted') end
