@@ -179,6 +179,7 @@ end
 local function cmd_check(opts)
   if #opts.args == 0 then usage('expected one or more RECIPE files') end
   local recipe = require 'tokrun.recipe'
+  local as_json = opts.format_given == 'json'   -- one finding a line, for tools
   local failed
   for _, name in ipairs(opts.args) do
     local path = name
@@ -187,10 +188,11 @@ local function cmd_check(opts)
       return recipe.load(path)
     end)
     if ok then
-      stdout:write(string_format('%s: ok (%s)\n', path, err.name))
+      if not as_json then stdout:write(string_format('%s: ok (%s)\n', path, err.name)) end
     else
       err = errors.wrap(err)
       stderr:write('tokrun: ', err.message, '\n')
+      if as_json then stdout:write(require('tokrun.findings').json(err, path)) end
       failed = failed or err
     end
   end

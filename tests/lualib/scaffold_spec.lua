@@ -1,4 +1,4 @@
--- `tokrun new NAME [--hmac|--oauth2|--jwt|--cli] [-C DIR]`: each template
+-- tokrun.scaffold, `tokrun new NAME [--hmac|--oauth2|--jwt|--cli] [-C DIR]`: each template
 -- written into a fresh directory passes `tokrun check` and its own spec as
 -- written (busted run the way the recipe author will run it), and nothing
 -- is ever overwritten.
