@@ -14,12 +14,24 @@ local ipairs, format, concat, sort = ipairs, string.format, table.concat, table.
 -- flag -> template directory; no flag is a bearer-token POST
 M.KINDS = { hmac = 'hmac', oauth2 = 'oauth2', jwt = 'jwt', cli = 'cli' }
 M.DEFAULT = 'bearer'
+-- template -> the step kind its recipe needs beyond http
+M.NEEDS = { jwt = 'jwt' }
 M.EXISTS = 73   -- sysexits EX_CANTCREAT: a file it would write is there
 
 M.USAGE = 'usage: tokrun new NAME [--hmac|--oauth2|--jwt|--cli] [-C DIR]'
 
 local function usage(fmt, ...)
   errors.raise('usage', 'new: ' .. format(fmt, ...) .. ' (' .. M.USAGE .. ')')
+end
+
+-- Whether this tokrun runs the recipes of template `kind`.
+function M.available(kind)
+  local need = M.NEEDS[kind]
+  if not need then return true end
+  for _, k in ipairs(require('tokrun.steps').KINDS) do
+    if k.kind == need then return true end
+  end
+  return false
 end
 
 -- argv after `new` -> name, kind, dir
@@ -47,6 +59,9 @@ function M.parse(argv)
     i = i + 1
   end
   if not name then usage('expected a NAME') end
+  if kind and not M.available(M.KINDS[kind]) then
+    usage("--%s needs the '%s' step kind, which this tokrun does not have", kind, M.NEEDS[M.KINDS[kind]])
+  end
   if not name:match('^%l[%l%d_]*$') or #name > 64 then
     usage("NAME must be lower case letters, digits and _, starting with a letter, got '%s'", name)
   end
@@ -86,6 +101,7 @@ end
 -- M.files(name, kind) -> { {path = relative output path, text = ...}, ... }
 function M.files(name, kind)
   local dir = template_dir(kind)
+  if not sys.lstat(dir) then usage("this tokrun has no '%s' template (%s)", kind, dir) end
   local env = name:upper()
   local out = {}
   for _, rel in ipairs(walk(dir)) do

@@ -26,7 +26,16 @@ describe('tokrun new', function()
   teardown(cli.cleanup)
 
   local TEMPLATES = { { 'bearer' }, { 'hmac', '--hmac' }, { 'oauth2', '--oauth2' }, { 'cli', '--cli' } }
-  if sys.lstat(cli.root .. '/lualib/tokrun/scaffold/jwt') then TEMPLATES[#TEMPLATES + 1] = { 'jwt', '--jwt' } end
+  local scaffold = require 'tokrun.scaffold'
+  if scaffold.available('jwt') then
+    TEMPLATES[#TEMPLATES + 1] = { 'jwt', '--jwt' }
+  else
+    it('refuses --jwt while this tokrun has no jwt step kind (64)', function()
+      local r = cli.run({ 'new', 'acme', '--jwt', '-C', cli.tmpdir() })
+      assert.equal(64, r.code)
+      assert.truthy(r.stderr:find("needs the 'jwt' step kind", 1, true), r.stderr)
+    end)
+  end
 
   for _, t in ipairs(TEMPLATES) do
     local kind, flag = t[1], t[2]
