@@ -48,6 +48,15 @@ describe('the documentation', function()
     end)
   end
 
+  it('the man pages and unit files say nothing of the contract file either', function()
+    for _, f in ipairs({ 'packaging/man/tokrun.1', 'packaging/systemd/tokrun@.service', 'packaging/systemd/tokrun@.timer',
+      'packaging/gen/manpage.lua', 'packaging/gen/annotations.lua' }) do
+      local text = assert(read(f), f)
+      assert.falsy(text:find('SPEC', 1, true), f)
+      assert.falsy(text:find('../shared', 1, true), f)
+    end
+  end)
+
   it('starts the README with the demo and the test command', function()
     local text = read('README.md')
     assert.truthy(text:find('^# tokrun\n\n```sh\nbash scripts/demo.sh [^\n]*\nbash scripts/test.sh [^\n]*\n```\n'))
