@@ -176,6 +176,15 @@ local function cmd_release(opts)
   return session.release(opts, opts.args[1], opts.args[2])
 end
 
+-- What a recipe may do beyond HTTP, said wherever it is shown.
+local RUNS_COMMANDS = "runs commands as you (capability 'process')"
+local function runs_commands(decl)
+  for _, c in ipairs(decl.capabilities or {}) do
+    if c == 'process' then return true end
+  end
+  return false
+end
+
 local function cmd_check(opts)
   if #opts.args == 0 then usage('expected one or more RECIPE files') end
   local recipe = require 'tokrun.recipe'
@@ -188,7 +197,10 @@ local function cmd_check(opts)
       return recipe.load(path)
     end)
     if ok then
-      if not as_json then stdout:write(string_format('%s: ok (%s)\n', path, err.name)) end
+      if not as_json then
+        stdout:write(string_format('%s: ok (%s)%s\n', path, err.name,
+          runs_commands(err) and ('; ' .. RUNS_COMMANDS) or ''))
+      end
     else
       err = errors.wrap(err)
       stderr:write('tokrun: ', err.message, '\n')
@@ -211,6 +223,7 @@ local function cmd_list()
         seen[name] = true
         local ok, decl = pcall(recipe.load, dir .. '/' .. file)
         local desc = ok and (decl.description or '') or ('invalid: ' .. errors.wrap(decl).message)
+        if ok and runs_commands(decl) then desc = desc .. ' [' .. RUNS_COMMANDS .. ']' end
         stdout:write(string_format('%-28s %s  (%s)\n', name, desc, dir .. '/' .. file))
       end
     end

@@ -125,8 +125,7 @@ function M.text(decl, path)
       concat(secrets, ', ')), '', M.WIDTH)
   end
   if has_capability(decl, 'process') then
-    out[#out + 1] = '\n' .. wrap('Runs commands as you (capability process): read the recipe '
-      .. 'before you run it.', '', M.WIDTH)
+    out[#out + 1] = "\nThis recipe runs commands as you (capability 'process'): read it first."
   end
   if decl.release then
     out[#out + 1] = '\n' .. wrap('Yields a lease that must be checked back in: use `tokrun exec '

@@ -48,7 +48,7 @@ describe('tokrun --help RECIPE', function()
     assert.truthy(pam:find('tokrun exec pam_checkout', 1, true))
     assert.truthy(pam:find('tokrun release pam_checkout ID', 1, true))
     local dataos = cli.run({ '--help', cli.recipe('dataos') }).stdout
-    assert.truthy(dataos:find('Runs commands as you', 1, true))
+    assert.truthy(dataos:find('This recipe runs commands as you', 1, true))
   end)
 
   it('prints one JSON object with --format json: every parameter, and the names -p accepts', function()
