@@ -83,6 +83,7 @@ install(CODE "
     FILES \"${GEN}/systemd/\${tag}/tokrun@.service\" \"${GEN}/systemd/\${tag}/tokrun@.timer\")")
 
 install(FILES ${PKG}/copyright ${GEN}/changelog.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES README.md docs/cli.md docs/recipes.md docs/mock.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES ${PKG}/lintian-overrides DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides
   RENAME tokrun)
 

@@ -66,7 +66,7 @@ Exit status:
   75 temporary (rate limited, lock wait, release failed): retry later
   76 protocol (unexpected response)   77 auth rejected
   78 config (missing or invalid parameters, provider rejected them)
-More: man tokrun, or docs/cli.md.
+More: man tokrun, and /usr/share/doc/tokrun/cli.md (docs/cli.md).
 ]]
 
 -- long name -> {short, field, argument: true (required) | 'optional' | nil, list}

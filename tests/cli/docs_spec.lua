@@ -57,6 +57,14 @@ describe('the documentation', function()
     end
   end)
 
+  it('docs/cli.md documents every option --help lists', function()
+    local text = read('docs/cli.md')
+    local help = cli.run({ '--help' }).stdout
+    for opt in help:gmatch('%-%-[%a][%w-]*') do
+      assert.truthy(text:find(opt, 1, true), opt)
+    end
+  end)
+
   it('starts the README with the demo and the test command', function()
     local text = read('README.md')
     assert.truthy(text:find('^# tokrun\n\n```sh\nbash scripts/demo.sh [^\n]*\nbash scripts/test.sh [^\n]*\n```\n'))

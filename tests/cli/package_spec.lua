@@ -82,7 +82,7 @@ describe('the Debian package', function()
       'share/bash-completion/completions/tokrun', 'share/zsh/vendor-completions/_tokrun',
       'lib/systemd/system/tokrun@.service', 'lib/systemd/system/tokrun@.timer',
       'share/tokrun/lua-annotations/tokrun/recipe.lua',
-      'share/doc/tokrun/copyright', 'share/doc/tokrun/changelog.gz', 'share/lintian/overrides/tokrun' }) do
+      'share/doc/tokrun/copyright', 'share/doc/tokrun/changelog.gz', 'share/doc/tokrun/cli.md', 'share/lintian/overrides/tokrun' }) do
       assert.truthy(sys.lstat(usr .. '/' .. f), f)
     end
     for _, link in ipairs({ 'docker-credential-tokrun', 'terraform-credentials-tokrun' }) do
