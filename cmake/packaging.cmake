@@ -23,22 +23,16 @@ endforeach()
 # annotations are generated from the schema table by the built tokrun, so
 # they cannot drift from what `tokrun check` accepts.
 set(SCHEMA ${CMAKE_SOURCE_DIR}/lualib/tokrun/schema.lua)
-set(PAGES man/tokrun.1=${PKG}/man/tokrun.1)
-set(GENERATED "")
-if(EXISTS ${SCHEMA})
-  add_custom_command(OUTPUT ${GEN}/man/tokrun-recipe.5
-    COMMAND tokrun lua ${PKG}/gen/manpage.lua ${GEN}/man/tokrun-recipe.5
-    DEPENDS tokrun ${PKG}/gen/manpage.lua ${PKG}/gen/words.lua ${SCHEMA} VERBATIM)
-  add_custom_command(OUTPUT ${GEN}/lua-annotations/tokrun/recipe.lua
-    COMMAND tokrun lua ${PKG}/gen/annotations.lua ${GEN}/lua-annotations/tokrun/recipe.lua
-    DEPENDS tokrun ${PKG}/gen/annotations.lua ${PKG}/gen/words.lua ${SCHEMA} VERBATIM)
-  list(APPEND PAGES man/tokrun-recipe.5=${GEN}/man/tokrun-recipe.5)
-  list(APPEND GENERATED ${GEN}/lua-annotations/tokrun/recipe.lua)
-  install(FILES ${GEN}/man/tokrun-recipe.5.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
-  install(DIRECTORY ${GEN}/lua-annotations/ DESTINATION ${CMAKE_INSTALL_DATADIR}/tokrun/lua-annotations)
-else()
-  message(STATUS "no ${SCHEMA}: tokrun-recipe(5) and the editor annotations are not built")
-endif()
+add_custom_command(OUTPUT ${GEN}/man/tokrun-recipe.5
+  COMMAND tokrun lua ${PKG}/gen/manpage.lua ${GEN}/man/tokrun-recipe.5
+  DEPENDS tokrun ${PKG}/gen/manpage.lua ${PKG}/gen/words.lua ${SCHEMA} VERBATIM)
+add_custom_command(OUTPUT ${GEN}/lua-annotations/tokrun/recipe.lua
+  COMMAND tokrun lua ${PKG}/gen/annotations.lua ${GEN}/lua-annotations/tokrun/recipe.lua
+  DEPENDS tokrun ${PKG}/gen/annotations.lua ${PKG}/gen/words.lua ${SCHEMA} VERBATIM)
+install(FILES ${GEN}/man/tokrun-recipe.5.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
+install(DIRECTORY ${GEN}/lua-annotations/ DESTINATION ${CMAKE_INSTALL_DATADIR}/tokrun/lua-annotations)
+set(PAGES man/tokrun.1=${PKG}/man/tokrun.1 man/tokrun-recipe.5=${GEN}/man/tokrun-recipe.5)
+set(GENERATED ${GEN}/lua-annotations/tokrun/recipe.lua)
 set(MAN_GZ "")
 foreach(page ${PAGES})
   string(REGEX REPLACE "=.*$" "" name ${page})
