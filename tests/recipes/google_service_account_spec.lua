@@ -154,6 +154,27 @@ describe('google_service_account', function()
     end)
   end)
 
+  it('caches by the key file\'s content: a rewritten key file is a new entry', function()
+    srv:stop()
+    srv = start { now = os.time() }
+    key_path = key_file()
+    local cache = cli.tmpdir()
+    local function cached_run()
+      local r = cli.run({ '--cache=' .. cache, '--retries', '0', RECIPE }, { GOOGLE_APPLICATION_CREDENTIALS = key_path })
+      assert.equal(0, r.code, r.stderr)
+      return r.json.cached
+    end
+    assert.is_false(cached_run())
+    assert.is_true(cached_run())
+    key_file({ client_id = '999' })   -- same path, other content
+    assert.is_false(cached_run())
+    assert.equal(2, #srv:requests())
+    for _, f in ipairs(require('tokrun.sys').readdir(cache) or {}) do
+      local text = keys.read(cache .. '/' .. f)
+      assert.not_matches(pem:match('\n(.-)\n'), text, 1, true)
+    end
+  end)
+
   it('never prints the private key, the assertion or the token under -v or --dry-run', function()
     for _, flag in ipairs({ '-v', '--dry-run' }) do
       local r = run({ flag })
