@@ -403,11 +403,14 @@ static int sign_sign(lua_State *L)
     }
     EVP_MD_CTX_free(ctx);
   }
-  if (!len) {
+  if (!len) {   /* a key that decodes yet cannot sign (damaged): the key's fault */
     char err[256];
     ERR_error_string_n(ERR_get_error(), err, sizeof err);
     ERR_clear_error();
-    return luaL_error(L, "signing failed: %s", err);
+    OPENSSL_cleanse(sig, siglen);
+    luaL_pushfail(L);
+    lua_pushfstring(L, "the key is damaged: signing with it failed (%s)", err);
+    return 2;
   }
   lua_pushlstring(L, (const char *)(alg->kind == SIGN_EC ? sig + siglen : sig), len);
   return 1;
