@@ -15,7 +15,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
-#include "encode.h"
+#include "query.h"
 #include "tokrun.h"
 
 #define HTTP_REQUEST "tokrun.http.request"
@@ -149,32 +149,6 @@ static int http_is_token(const char *s)
   return 1;
 }
 
-/* [pair, fields before i] -> [.., field i]: a query pair's name or value as a
- * string, or raises. */
-static const char *http_pair_field(lua_State *L, lua_Integer pair, int i, size_t *len)
-{
-  int t = lua_rawgeti(L, -i, i);
-  if (t != LUA_TSTRING && t != LUA_TNUMBER)
-    luaL_argerror(L, 1, lua_pushfstring(L, "query pair #%I: %s must be a string "
-                  "or a number", pair, i == 1 ? "name" : "value"));
-  return lua_tolstring(L, -1, len);
-}
-
-/* [pair, name, value] -> [piece]: pct(name) "=" pct(value), as codec.query. */
-static void http_pair_piece(lua_State *L, const char *name, size_t nlen,
-                            const char *value, size_t vlen)
-{
-  luaL_argcheck(L, nlen <= SIZE_MAX / 4 && vlen <= SIZE_MAX / 4, 1, "query too long");
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  luaL_addsize(&b, enc_pct(luaL_prepbuffsize(&b, ENC_PCT_MAX(nlen)), name, nlen, 0));
-  luaL_addchar(&b, '=');
-  luaL_addsize(&b, enc_pct(luaL_prepbuffsize(&b, ENC_PCT_MAX(vlen)), value, vlen, 0));
-  luaL_pushresult(&b);
-  lua_replace(L, -4);
-  lua_pop(L, 2);
-}
-
 /* [opts, ..., query] -> [opts, ..., query, full url]: the pairs encoded
  * exactly as codec.query does, placed before any #fragment. */
 static const char *http_build_url(lua_State *L, const char *url, int query)
@@ -183,19 +157,12 @@ static const char *http_build_url(lua_State *L, const char *url, int query)
   size_t base = frag ? (size_t)(frag - url) : strlen(url);
   const char *sep = !memchr(url, '?', base) ? "?"
                     : base && strchr("?&", url[base - 1]) ? "" : "&";
-  lua_Integer n = luaL_len(L, query);
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   luaL_addlstring(&b, url, base);
-  for (lua_Integer i = 1; i <= n; i++) {
-    luaL_addstring(&b, i > 1 ? "&" : sep);
-    if (lua_rawgeti(L, query, i) != LUA_TTABLE)
-      luaL_argerror(L, 1, lua_pushfstring(L, "query pair #%I must be a "
-                                          "{name, value} table", i));
-    size_t nlen, vlen;
-    const char *name = http_pair_field(L, i, 1, &nlen);
-    const char *value = http_pair_field(L, i, 2, &vlen);
-    http_pair_piece(L, name, nlen, value, vlen);
+  if (luaL_len(L, query) > 0) {
+    luaL_addstring(&b, sep);
+    query_push(L, query);
     luaL_addvalue(&b);
   }
   if (frag)
@@ -346,23 +313,20 @@ static const char *http_kind(http_req *r, CURLcode code, const char **what)
   return "protocol";
 }
 
-/* [.., req] -> [.., req, nil, err] */
+/* [.., req] -> [.., req, nil, err]: err = {kind=, message=, code=} */
 static int http_fail(lua_State *L, http_req *r, CURLcode code)
 {
   const char *what, *kind = http_kind(r, code, &what);
   size_t n = strlen(r->errbuf);
   while (n > 0 && strchr(" \t\r\n", r->errbuf[n - 1]))
     r->errbuf[--n] = '\0';   /* curl's messages may end in a space or newline */
-  lua_pushnil(L);
-  lua_createtable(L, 0, 3);
-  lua_pushstring(L, kind);
-  lua_setfield(L, -2, "kind");
   if (r->overflow && strcmp(kind, "too_large") == 0)
     lua_pushfstring(L, "%s: over %I bytes", what, (lua_Integer)(strcmp(r->overflow,
                     "body") == 0 ? r->max_body : HTTP_MAX_HEADER_BYTES));
   else
     lua_pushfstring(L, "%s: %s", what, r->errbuf[0] ? r->errbuf : curl_easy_strerror(code));
-  lua_setfield(L, -2, "message");
+  tokrun_fail_kind(L, kind, lua_tostring(L, -1));
+  lua_remove(L, -3);
   lua_pushinteger(L, code);
   lua_setfield(L, -2, "code");
   return 2;
@@ -510,6 +474,11 @@ static int http_request(lua_State *L)
   return http_response(L, r);
 }
 
+static const luaL_Reg http_req_meta[] = {
+  {"__gc", http_req_release},
+  {"__close", http_req_release},
+  {NULL, NULL}};
+
 static const luaL_Reg http_funcs[] = {
   {"request", http_request},
   {NULL, NULL}};
@@ -540,13 +509,7 @@ int luaopen_tokrun_http(lua_State *L)
 {
   if (http_global_init() != 0)
     return luaL_error(L, "cannot initialise libcurl");
-  if (luaL_newmetatable(L, HTTP_REQUEST)) {
-    lua_pushcfunction(L, http_req_release);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, http_req_release);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
+  tokrun_newclass(L, HTTP_REQUEST, http_req_meta, NULL);
   luaL_newlib(L, http_funcs);
   return 1;
 }

@@ -497,14 +497,14 @@ static const luaL_Reg json_funcs[] = {
   {"ordered", json_ordered},
   {NULL, NULL}};
 
+static const luaL_Reg json_enc_meta[] = {
+  {"__gc", json_enc_gc},
+  {NULL, NULL}};
+
 /* require "tokrun.json" */
 int luaopen_tokrun_json(lua_State *L)
 {
-  if (luaL_newmetatable(L, JSON_ENCODER)) {
-    lua_pushcfunction(L, json_enc_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
+  tokrun_newclass(L, JSON_ENCODER, json_enc_meta, NULL);
 
   luaL_newlibtable(L, json_funcs);
   luaopen_cjson_safe(L);                          /* [M, cjson] */

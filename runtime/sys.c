@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -122,6 +123,30 @@ static int sys_memory_used(lua_State *L)
   void *ud;
   lua_getallocf(L, &ud);
   lua_pushinteger(L, (lua_Integer)((tokrun_heap *)ud)->used);
+  return 1;
+}
+
+#define SYS_RANDOM_MAX 1024
+
+/* sys.random(n) -> n bytes from the kernel's CSPRNG (getrandom), 1 <= n <= 1024 */
+static int sys_random(lua_State *L)
+{
+  lua_Integer n = luaL_checkinteger(L, 1);
+  unsigned char buf[SYS_RANDOM_MAX];
+  luaL_argcheck(L, n >= 1 && n <= SYS_RANDOM_MAX, 1, "must be between 1 and 1024");
+  size_t got = 0;
+  while (got < (size_t)n) {
+    ssize_t r = getrandom(buf + got, (size_t)n - got, 0);
+    if (r == -1 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      explicit_bzero(buf, sizeof buf);
+      return luaL_error(L, "getrandom: %s", strerror(errno));
+    }
+    got += (size_t)r;
+  }
+  lua_pushlstring(L, (const char *)buf, (size_t)n);
+  explicit_bzero(buf, (size_t)n);
   return 1;
 }
 
@@ -329,40 +354,6 @@ static int sys_write_atomic(lua_State *L)
   return 1;
 }
 
-/* The termination signal caught while sys.defer_signals() is in force.  A
- * signal handler can only reach a global; this is process-wide by nature. */
-static volatile sig_atomic_t deferred_signal;
-
-static void defer_handler(int sig)
-{
-  deferred_signal = sig;
-}
-
-/* sys.defer_signals(on) -- while on, SIGINT, SIGTERM and SIGHUP are
- * recorded instead of ending the process, so a run that holds a lease can
- * release it first; off restores the default actions. */
-static int sys_defer_signals(lua_State *L)
-{
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = lua_toboolean(L, 1) ? defer_handler : SIG_DFL;
-  sa.sa_flags = SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
-  return 0;
-}
-
-/* sys.caught_signal() -> the signal number recorded while deferred, or nil */
-static int sys_caught_signal(lua_State *L)
-{
-  if (deferred_signal == 0)
-    return 0;
-  lua_pushinteger(L, deferred_signal);
-  return 1;
-}
-
 /* A held flock: the descriptor, -1 once released. */
 typedef struct sys_lock {
   int fd;
@@ -415,151 +406,6 @@ static int sys_lock_acquire(lua_State *L)
   return 1;
 }
 
-static double mono_now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Builds a NULL-terminated char* array from the Lua array at idx, in a
- * userdata (freed by the GC, so a raise leaks nothing). */
-static char **string_vector(lua_State *L, int idx, const char *what)
-{
-  lua_Integer n = luaL_len(L, idx);
-  char **v = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
-  for (lua_Integer i = 1; i <= n; i++) {
-    lua_geti(L, idx, i);
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "%s[%d] must be a string", what, (int)i);
-    v[i - 1] = (char *)lua_tostring(L, -1);
-    lua_pop(L, 1);   /* still referenced from the table at idx */
-  }
-  v[n] = NULL;
-  return v;
-}
-
-/* sys.exec_child{argv=, env=, timeout=, grace=} -> {status=, signal=,
- * timed_out=, interrupted=} | fail.
- * Runs argv with stdio inherited, in its own process group, and waits.
- * SIGINT, SIGTERM and SIGHUP sent to tokrun are forwarded to the child's
- * process group (as a terminal would);
- * after a forwarded signal or the timeout (SIGTERM), the child gets `grace`
- * seconds before its whole process group is killed.  status is the exit
- * code, 128+N for death by signal N, 127 when argv[0] cannot be run. */
-static int sys_exec_child(lua_State *L)
-{
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_getfield(L, 1, "argv");
-  luaL_argcheck(L, lua_istable(L, -1) && luaL_len(L, -1) > 0, 1, "argv must be a non-empty list");
-  char **argv = string_vector(L, lua_gettop(L), "argv");
-  lua_getfield(L, 1, "env");
-  luaL_argcheck(L, lua_istable(L, -1), 1, "env must be a list of NAME=VALUE strings");
-  char **envp = string_vector(L, lua_gettop(L), "env");
-  lua_getfield(L, 1, "timeout");
-  double timeout = luaL_optnumber(L, -1, 0);
-  lua_getfield(L, 1, "grace");
-  double grace = luaL_optnumber(L, -1, 10);
-
-  sigset_t set, old;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  sigaddset(&set, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &set, &old);
-
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) == -1) {
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    return sys_fail(L, "pipe");
-  }
-  pid_t pid = fork();
-  if (pid == -1) {
-    int e = errno;
-    close(report[0]);
-    close(report[1]);
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    errno = e;
-    return sys_fail(L, "fork");
-  }
-  if (pid == 0) {
-    setpgid(0, 0);
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    /* tokrun's own descriptors (the cache lock, files) stay behind */
-    syscall(SYS_close_range, 3, ~0U, 0x4 /* CLOSE_RANGE_CLOEXEC */);
-    execvpe(argv[0], argv, envp);
-    int e = errno;
-    ssize_t w = write(report[1], &e, sizeof e);
-    (void)w;
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  close(report[1]);
-  int exec_errno = 0;
-  ssize_t got;
-  while ((got = read(report[0], &exec_errno, sizeof exec_errno)) == -1 && errno == EINTR)
-    ;
-  close(report[0]);
-
-  double start = mono_now(), kill_at = 0;
-  int status = 0, timed_out = 0, interrupted = 0;
-  for (;;) {
-    pid_t w = waitpid(pid, &status, WNOHANG);
-    if (w == pid)
-      break;
-    double now = mono_now();
-    if (timeout > 0 && !timed_out && now - start >= timeout) {
-      timed_out = 1;
-      kill(-pid, SIGTERM);
-      kill_at = now + grace;
-    }
-    if (kill_at > 0 && now >= kill_at) {
-      kill(-pid, SIGKILL);
-      kill_at = now + 3600;   /* once */
-    }
-    double wait = 0.5;
-    if (timeout > 0 && !timed_out && start + timeout - now < wait)
-      wait = start + timeout - now;
-    if (kill_at > 0 && kill_at - now < wait)
-      wait = kill_at - now;
-    if (wait < 0.001)
-      wait = 0.001;
-    struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
-    int sig = sigtimedwait(&set, NULL, &ts);
-    if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
-      interrupted = sig;
-      kill(-pid, sig);
-      if (kill_at == 0)
-        kill_at = mono_now() + grace;
-    }
-  }
-  sigprocmask(SIG_SETMASK, &old, NULL);
-
-  lua_createtable(L, 0, 4);
-  if (got == (ssize_t)sizeof exec_errno) {
-    lua_pushinteger(L, 127);
-    lua_setfield(L, -2, "status");
-    lua_pushfstring(L, "%s: %s", argv[0], strerror(exec_errno));
-    lua_setfield(L, -2, "exec_error");
-  } else if (WIFSIGNALED(status)) {
-    lua_pushinteger(L, 128 + WTERMSIG(status));
-    lua_setfield(L, -2, "status");
-    lua_pushinteger(L, WTERMSIG(status));
-    lua_setfield(L, -2, "signal");
-  } else {
-    lua_pushinteger(L, WEXITSTATUS(status));
-    lua_setfield(L, -2, "status");
-  }
-  lua_pushboolean(L, timed_out);
-  lua_setfield(L, -2, "timed_out");
-  if (interrupted) {
-    lua_pushinteger(L, interrupted);
-    lua_setfield(L, -2, "interrupted");
-  }
-  return 1;
-}
-
 static const luaL_Reg lock_methods[] = {
   {"unlock", lock_release},
   {NULL, NULL}};
@@ -567,7 +413,6 @@ static const luaL_Reg lock_methods[] = {
 static const luaL_Reg lock_meta[] = {
   {"__gc", lock_release},
   {"__close", lock_release},
-  {"__index", NULL},
   {NULL, NULL}};
 
 static const luaL_Reg sys_funcs[] = {
@@ -580,6 +425,7 @@ static const luaL_Reg sys_funcs[] = {
   {"set_memory_limit", sys_set_memory_limit},
   {"memory_used", sys_memory_used},
   {"geteuid", sys_geteuid},
+  {"random", sys_random},
   {"lstat", sys_lstat},
   {"mkdir", sys_mkdir},
   {"realpath", sys_realpath},
@@ -587,18 +433,11 @@ static const luaL_Reg sys_funcs[] = {
   {"read_file", sys_read_file},
   {"write_atomic", sys_write_atomic},
   {"lock", sys_lock_acquire},
-  {"exec_child", sys_exec_child},
-  {"defer_signals", sys_defer_signals},
-  {"caught_signal", sys_caught_signal},
   {NULL, NULL}};
 
 int luaopen_tokrun_sys(lua_State *L)
 {
-  luaL_newmetatable(L, SYS_LOCK);
-  luaL_setfuncs(L, lock_meta, 0);
-  luaL_newlib(L, lock_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  tokrun_newclass(L, SYS_LOCK, lock_meta, lock_methods);
   luaL_newlib(L, sys_funcs);
   return 1;
 }

@@ -8,7 +8,7 @@ local sys = require 'tokrun.sys'
 local M = {}
 
 local pairs, ipairs, type, tostring = pairs, ipairs, type, tostring
-local string_format, sort = string.format, table.sort
+local string_format = string.format
 
 local function collect(v, out)
   if type(v) == 'string' then
@@ -39,10 +39,7 @@ local function child_env(ctx, result)
   local env = sys.environ()
   for _, name in ipairs(ctx.secret_env or {}) do env[name] = nil end
   for name, v in pairs(result.env or {}) do env[name] = tostring(v) end
-  local list = {}
-  for name, v in pairs(env) do list[#list + 1] = name .. '=' .. v end
-  sort(list)
-  return list
+  return env
 end
 
 -- M.exec(opts, cli) -> exit status: the child's, or 75 when it was 0 and
@@ -65,11 +62,12 @@ function M.exec(opts, cli)
       function(_, _, r) result = r; return 0 end)
     result.deferred = nil
   else
-    -- signals stay deferred from checkout to release: exec_child forwards
+    -- signals stay deferred from checkout to release: process.exec forwards
     -- them to the command, and nothing ends tokrun with a lease held
     result = cli.checkout(ctx, true)
   end
-  local r = sys.exec_child { argv = opts.cmd, env = child_env(ctx, result), timeout = opts.exec_timeout }
+  local process = require 'tokrun.process'
+  local r = process.exec { argv = opts.cmd, env = child_env(ctx, result), timeout = opts.exec_timeout }
   if r.exec_error then io.stderr:write('tokrun: exec: cannot run ', r.exec_error, '\n') end
   if r.timed_out then
     io.stderr:write(string_format('tokrun: exec: %s ran past --exec-timeout %gs and was stopped\n',

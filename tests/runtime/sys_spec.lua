@@ -85,27 +85,18 @@ describe('tokrun.sys', function()
     assert.equal('not enough memory', err)
   end)
 
-  it('exec_child runs a command with exactly the given environment', function()
-    local out = dir .. '/out'
-    local r = sys.exec_child { argv = { 'sh', '-c', 'echo "$A:${B:-none}" > "$0"', out },
-      env = { 'A=1', 'PATH=' .. os.getenv('PATH') } }
-    assert.equal(0, r.status)
-    assert.equal('1:none\n', (sys.read_file(out, 100)))
+  it('random returns the number of bytes asked for, different each time', function()
+    assert.equal(1, #sys.random(1))
+    assert.equal(32, #sys.random(32))
+    assert.equal(1024, #sys.random(1024))
+    assert.not_equal(sys.random(16), sys.random(16))
   end)
 
-  it('exec_child reports 127 for a missing command and 128+N for a signal', function()
-    assert.equal(127, sys.exec_child { argv = { 'no-such-cmd-tokrun' }, env = {} }.status)
-    local r = sys.exec_child { argv = { 'sh', '-c', 'kill -TERM $$' }, env = {} }
-    assert.equal(143, r.status)
-    assert.equal(15, r.signal)
-  end)
-
-  it('exec_child stops a child at its timeout, then kills it after the grace period', function()
-    local t0 = sys.monotonic()
-    local r = sys.exec_child { argv = { 'sh', '-c', 'trap "" TERM; sleep 5' }, env = {},
-      timeout = 0.2, grace = 0.3 }
-    assert.is_true(r.timed_out)
-    assert.equal(137, r.status)
-    assert.is_true(sys.monotonic() - t0 < 3)
+  it('random raises for a count outside 1..1024', function()
+    assert.has_error(function() sys.random(0) end)
+    assert.has_error(function() sys.random(1025) end)
+    assert.has_error(function() sys.random(-1) end)
+    assert.has_error(function() sys.random(1.5) end)
+    assert.has_error(function() sys.random() end)
   end)
 end)
