@@ -34,6 +34,12 @@ static lua_State *fuzz_L;
 static int fuzz_checker = LUA_NOREF;
 static uintptr_t fuzz_prev_line;
 static tokrun_heap fuzz_heap = {0, FUZZ_HEAP_LIMIT};
+static const luaL_Reg *fuzz_extra;
+
+void fuzz_preload(const luaL_Reg *modules)
+{
+  fuzz_extra = modules;
+}
 
 void fuzz_abort(const char *fmt, ...)
 {
@@ -98,6 +104,10 @@ static void fuzz_init(const char *target)
   /* the host's preloads, the list main.c uses, and cjson for the checkers */
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   for (const luaL_Reg *m = tokrun_modules; m->name; m++) {
+    lua_pushcfunction(L, m->func);
+    lua_setfield(L, -2, m->name);
+  }
+  for (const luaL_Reg *m = fuzz_extra; m && m->name; m++) {
     lua_pushcfunction(L, m->func);
     lua_setfield(L, -2, m->name);
   }
