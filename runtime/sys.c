@@ -230,25 +230,47 @@ static int sys_readdir(lua_State *L)
   return 1;
 }
 
+static const char *file_type(mode_t m)
+{
+  return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket"
+       : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "not a file";
+}
+
 /* sys.read_file(path, max [, nofollow]) -> data, stat | fail.  Reads a
- * regular file whole; with nofollow a symlink is refused (O_NOFOLLOW) and
- * the stat comes from the open descriptor, so what is checked is what is
- * read. */
+ * regular file whole.  The open never blocks (O_NONBLOCK: a FIFO with no
+ * writer, a device) and the type is checked on the open descriptor, so
+ * anything but a regular file is refused with "path: is a FIFO, not a
+ * regular file" (errno EINVAL) before a byte is read; with nofollow a
+ * symlink is refused too (O_NOFOLLOW).  What is checked is what is read. */
 static int sys_read_file(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
   lua_Integer max = luaL_checkinteger(L, 2);
-  int flags = O_RDONLY | O_CLOEXEC | (lua_toboolean(L, 3) ? O_NOFOLLOW : 0);
+  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY
+              | (lua_toboolean(L, 3) ? O_NOFOLLOW : 0);
   struct stat st;
   int fd = open(path, flags);
   if (fd == -1)
     return sys_fail(L, path);
-  if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size > max) {
-    int e = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+  if (fstat(fd, &st) == -1) {
+    int e = errno;
     close(fd);
     errno = e;
     return sys_fail(L, path);
   }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    luaL_pushfail(L);
+    lua_pushfstring(L, "%s: is %s, not a regular file", path, file_type(st.st_mode));
+    lua_pushinteger(L, EINVAL);
+    return 3;
+  }
+  if (st.st_size > max) {
+    close(fd);
+    errno = EFBIG;
+    return sys_fail(L, path);
+  }
+  fcntl(fd, F_SETFL, 0);   /* a regular file: plain blocking reads */
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   for (;;) {
@@ -291,22 +313,117 @@ static int write_all(int fd, const char *p, size_t n)
   return 0;
 }
 
-/* sys.write_atomic(path, data [, mode]) -> true | fail.  Writes a mkstemp
- * file beside path, fsyncs it, renames it over path and fsyncs the
- * directory: readers see the old file or the new one, never a mix.  An
- * existing file keeps its group and loses any permission for others; a new
- * file gets mode (default 0600). */
+/* [.., path] -> [.., path, target]: where write_atomic writes for path.
+ * path itself, unless it is a symlink: then the file it points to, if
+ * that lies in a directory owned by the user (else EPERM, "a symlink
+ * into a directory you do not own"; a link to a link is refused too, as
+ * is a directory).  0, or -1 with errno and a message pushed instead. */
+static int atomic_target(lua_State *L, const char *path)
+{
+  struct stat st;
+  if (lstat(path, &st) == -1 || !S_ISLNK(st.st_mode)) {
+    lua_pushstring(L, path);
+    return 0;
+  }
+  char link[PATH_MAX], dir[PATH_MAX];
+  ssize_t n = readlink(path, link, sizeof link - 1);
+  if (n <= 0) {
+    lua_pushfstring(L, "%s: %s", path, strerror(n == 0 ? EINVAL : errno));
+    return -1;
+  }
+  link[n] = '\0';
+  const char *slash = strrchr(path, '/');
+  if (link[0] == '/' || slash == NULL)
+    lua_pushstring(L, link);
+  else
+    lua_pushfstring(L, "%s/%s", lua_pushlstring(L, path, (size_t)(slash - path + 1)), link);
+  const char *target = lua_tostring(L, -1);   /* [.., (dir,) target] */
+  const char *base = strrchr(target, '/');
+  lua_pushlstring(L, target, base ? (base == target ? 1 : (size_t)(base - target)) : 1);
+  const char *tdir = base ? lua_tostring(L, -1) : ".";
+  struct stat dst;
+  if (realpath(tdir, dir) == NULL || stat(dir, &dst) == -1) {
+    lua_pushfstring(L, "%s: the directory its link points into: %s", path, strerror(errno));
+    return -1;
+  }
+  if (dst.st_uid != geteuid()) {
+    errno = EPERM;
+    lua_pushfstring(L, "%s: is a symlink into a directory you do not own (%s); "
+                    "write to the file itself", path, dir);
+    return -1;
+  }
+  const char *final = lua_pushfstring(L, "%s/%s", strcmp(dir, "/") ? dir : "", base ? base + 1 : target);
+  if (lstat(final, &st) == 0 && (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))) {
+    errno = EPERM;
+    lua_pushfstring(L, "%s: is a symlink to %s", path, S_ISLNK(st.st_mode)
+                    ? "another symlink" : "a directory");
+    return -1;
+  }
+  return 0;
+}
+
+/* An unnamed file in dir (O_TMPFILE), or -1 when the filesystem has none. */
+static int atomic_open_unnamed(const char *dir)
+{
+#ifdef O_TMPFILE
+  return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+#else
+  (void)dir;
+  errno = EOPNOTSUPP;
+  return -1;
+#endif
+}
+
+/* Gives the unnamed file fd a name in dir: tmp ("dir/.tokrun-XXXXXX"),
+ * through /proc/self/fd.  0 or -1 with errno. */
+static int atomic_link(int fd, char *tmp, size_t dirlen)
+{
+  static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  for (int tries = 0; tries < 100; tries++) {
+    unsigned char r[6];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+      return -1;
+    for (int i = 0; i < 6; i++)
+      tmp[dirlen + 9 + i] = alnum[r[i] % (sizeof alnum - 1)];
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
+      return 0;
+    if (errno != EEXIST)
+      return -1;
+  }
+  return -1;
+}
+
+/* sys.write_atomic(path, data [, mode]) -> true | fail.  Writes the data to
+ * an unnamed file beside path (O_TMPFILE; where the filesystem has none, a
+ * mkstemp file ".tokrun-XXXXXX"), fsyncs it, names it and renames it over
+ * path, and fsyncs the directory: readers see the old file or the new one,
+ * never a mix, and a kill while writing leaves nothing behind.  An existing
+ * file keeps its group and loses any permission for others; a new file
+ * gets mode (default 0600).  A symlink as path is written through only
+ * when it points into a directory the user owns (see atomic_target). */
 static int sys_write_atomic(lua_State *L)
 {
   size_t len;
-  const char *path = luaL_checkstring(L, 1);
+  const char *arg = luaL_checkstring(L, 1);
   const char *data = luaL_checklstring(L, 2, &len);
   mode_t mode = (mode_t)luaL_optinteger(L, 3, 0600);
+  lua_settop(L, 3);
+  if (atomic_target(L, arg) == -1) {
+    int e = errno;
+    luaL_pushfail(L);
+    lua_insert(L, -2);
+    lua_pushinteger(L, e);
+    return 3;
+  }
+  const char *path = lua_tostring(L, -1);
   const char *slash = strrchr(path, '/');
   const char *dir = slash ? lua_pushlstring(L, path, slash == path ? 1 : (size_t)(slash - path))
                           : lua_pushliteral(L, ".");
-  char *tmp = (char *)lua_newuserdatauv(L, strlen(dir) + 32, 0);
-  sprintf(tmp, "%s/.tokrun-XXXXXX", dir);
+  size_t dirlen = strlen(dir);
+  char *tmp = (char *)lua_newuserdatauv(L, dirlen + 32, 0);
+  snprintf(tmp, dirlen + 32, "%s/.tokrun-XXXXXX", dir);
 
   struct stat old;
   int have_old = stat(path, &old) == 0;
@@ -317,7 +434,12 @@ static int sys_write_atomic(lua_State *L)
   sigaddset(&term, SIGTERM);
   sigaddset(&term, SIGHUP);
   sigprocmask(SIG_BLOCK, &term, &saved);
-  int fd = mkostemp(tmp, O_CLOEXEC);
+  int named = 0;
+  int fd = atomic_open_unnamed(dir);
+  if (fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    fd = mkostemp(tmp, O_CLOEXEC);
+    named = 1;
+  }
   if (fd == -1) {
     int e = errno;
     sigprocmask(SIG_SETMASK, &saved, NULL);
@@ -329,17 +451,17 @@ static int sys_write_atomic(lua_State *L)
     if (fchown(fd, (uid_t)-1, old.st_gid) == -1)
       mode &= 0700;   /* not our group to give: keep it to ourselves */
   }
-  if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 || fsync(fd) == -1) {
-    int e = errno;
-    close(fd);
-    unlink(tmp);
-    sigprocmask(SIG_SETMASK, &saved, NULL);
-    errno = e;
-    return sys_fail(L, path);
+  int ok = fchmod(fd, mode) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
+  if (ok && !named) {
+    ok = atomic_link(fd, tmp, dirlen) == 0;
+    named = ok;
   }
-  if (close(fd) == -1 || rename(tmp, path) == -1) {
+  ok = close(fd) == 0 && ok;
+  ok = ok && rename(tmp, path) == 0;
+  if (!ok) {
     int e = errno;
-    unlink(tmp);
+    if (named)
+      unlink(tmp);
     sigprocmask(SIG_SETMASK, &saved, NULL);
     errno = e;
     return sys_fail(L, path);

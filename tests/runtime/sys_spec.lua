@@ -43,6 +43,100 @@ describe('tokrun.sys', function()
     assert.truthy(msg:find('large', 1, true))
   end)
 
+  it('read_file refuses a FIFO at once, without waiting for a writer', function()
+    local fifo = dir .. '/fifo'
+    assert(os.execute("mkfifo '" .. fifo .. "'"))
+    local data, msg = sys.read_file(fifo, 100)
+    assert.is_nil(data)
+    assert.equal(fifo .. ': is a FIFO, not a regular file', msg)
+  end)
+
+  it('read_file refuses a directory and a device, naming what they are', function()
+    local _, msg = sys.read_file(dir, 100)
+    assert.equal(dir .. ': is a directory, not a regular file', msg)
+    _, msg = sys.read_file('/dev/null', 100)
+    assert.equal('/dev/null: is a character device, not a regular file', msg)
+  end)
+
+  it('write_atomic keeps the group of an existing file and drops what others had', function()
+    local path = dir .. '/shared'
+    assert(sys.write_atomic(path, 'one'))
+    os.execute("chmod 0664 '" .. path .. "'")
+    assert(sys.write_atomic(path, 'two'))
+    assert.equal(tonumber('660', 8), sys.lstat(path).mode)
+  end)
+
+  it('write_atomic leaves no temporary file when killed while writing', function()
+    -- A child rewrites a 64 MiB file over and over; however it is killed,
+    -- the data was in an unnamed file (O_TMPFILE), so nothing is left.
+    local script = dir .. '/writer.lua'
+    local f = assert(io.open(script, 'w'))
+    f:write(("local sys = require 'tokrun.sys'\nlocal data = ('x'):rep(64 * 1024 * 1024)\n" ..
+      "for _ = 1, 200 do sys.write_atomic('%s/out', data) end\n"):format(dir))
+    f:close()
+    local bin = os.getenv('TOKRUN_BIN') or sys.paths().exe
+    local h = assert(io.popen(("'%s' lua '%s' >/dev/null 2>&1 & echo $!"):format(bin, script)))
+    local pid = assert(tonumber(h:read('l')))
+    h:close()
+    for _ = 1, 400 do   -- at most 20 s for the first file
+      if sys.lstat(dir .. '/out') then break end
+      sys.sleep(0.05)
+    end
+    sys.sleep(0.1)
+    os.execute('kill -KILL ' .. pid)
+    for _ = 1, 200 do   -- at most 10 s for it to be gone
+      if not io.open('/proc/' .. pid .. '/stat') then break end
+      sys.sleep(0.05)
+    end
+    local left = {}
+    for _, name in ipairs(assert(sys.readdir(dir))) do
+      if name:find('^%.tokrun%-') then left[#left + 1] = name end
+    end
+    assert.same({}, left)
+  end)
+
+  describe('write_atomic onto a symlink', function()
+    it('writes through it to a file in a directory the user owns, widening nothing', function()
+      assert(sys.mkdir(dir .. '/mine'))
+      assert(sys.write_atomic(dir .. '/mine/target', 'old'))
+      os.execute("chmod 0664 '" .. dir .. "/mine/target'")
+      os.execute("ln -s mine/target '" .. dir .. "/link'")
+      assert(sys.write_atomic(dir .. '/link', 'new'))
+      assert.equal('link', sys.lstat(dir .. '/link').type)
+      assert.equal('new', (sys.read_file(dir .. '/mine/target', 100)))
+      assert.equal(tonumber('660', 8), sys.lstat(dir .. '/mine/target').mode)
+    end)
+
+    it('creates the file a dangling link names, 0600', function()
+      os.execute("ln -s '" .. dir .. "/fresh' '" .. dir .. "/link'")
+      assert(sys.write_atomic(dir .. '/link', 'x'))
+      assert.equal(tonumber('600', 8), sys.lstat(dir .. '/fresh').mode)
+    end)
+
+    it('refuses a link into a directory owned by someone else', function()
+      local other = dir .. '/other'
+      assert(sys.mkdir(other))
+      if sys.geteuid() == 0 then
+        assert(os.execute("chown 65534 '" .. other .. "'"))
+      else
+        other = '/tmp'   -- root's
+      end
+      os.execute("ln -s '" .. other .. "/victim' '" .. dir .. "/link'")
+      local ok, msg = sys.write_atomic(dir .. '/link', 'x')
+      assert.is_nil(ok)
+      assert.matches('link: is a symlink into a directory you do not own', msg, 1, true)
+      assert.is_nil(sys.lstat(other .. '/victim'))
+    end)
+
+    it('refuses a link to a link or to a directory', function()
+      assert(sys.write_atomic(dir .. '/f', 'x'))
+      os.execute("cd '" .. dir .. "' && ln -s f l1 && ln -s l1 l2 && mkdir d && ln -s d l3")
+      assert.is_nil((sys.write_atomic(dir .. '/l2', 'y')))
+      assert.is_nil((sys.write_atomic(dir .. '/l3', 'y')))
+      assert.equal('x', (sys.read_file(dir .. '/f', 10)))
+    end)
+  end)
+
   it('lstat tells a directory, a file and a link apart', function()
     assert(sys.write_atomic(dir .. '/f', 'x'))
     os.execute("ln -s f '" .. dir .. "/l'")
