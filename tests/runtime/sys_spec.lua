@@ -194,3 +194,54 @@ describe('tokrun.sys', function()
     assert.has_error(function() sys.random() end)
   end)
 end)
+
+describe('tokrun.sys.watchdog', function()
+  local process = require 'tokrun.process'
+  local bin = os.getenv('TOKRUN_BIN') or require('tokrun.sys').paths().exe
+
+  -- Runs a script in a child tokrun; its status and stderr.
+  local function child(script)
+    local r = assert(process.run{ argv = { bin, 'lua', '-' }, stdin = script, timeout = 60 })
+    return r.status, r.stderr
+  end
+
+  it('ends work stuck inside a C function with one line and 69', function()
+    local status, err = child([[
+      local sys = require 'tokrun.sys'
+      sys.watchdog(0.2, 'velafi')
+      -- exponential backtracking inside string.find: no hook runs in there
+      local s = ('a'):rep(40)
+      s:find(('a*'):rep(40) .. 'b')
+      os.exit(0)]])
+    assert.equal(69, status)
+    assert.equal('tokrun: velafi: still running after the deadline (--timeout)\n', err)
+  end)
+
+  it('ends table.move over 10^15 slots', function()
+    local status, err = child([[
+      require('tokrun.sys').watchdog(0.1)
+      table.move({}, 1, 1e15, 2)
+      os.exit(0)]])
+    assert.equal(69, status)
+    assert.equal('tokrun: the run: still running after the deadline (--timeout)\n', err)
+  end)
+
+  it('never fires once disarmed, nor when armed again further away', function()
+    local status, err = child([[
+      local sys = require 'tokrun.sys'
+      sys.watchdog(0)
+      sys.watchdog(nil)
+      sys.watchdog(0.01)
+      sys.watchdog(600)
+      sys.sleep(1.5)
+      os.exit(0)]])
+    assert.equal('', err)
+    assert.equal(0, status)
+  end)
+
+  it('raises on misuse', function()
+    local sys = require 'tokrun.sys'
+    assert.has_error(function() sys.watchdog(-1) end)
+    assert.has_error(function() sys.watchdog('soon') end)
+  end)
+end)
