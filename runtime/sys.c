@@ -20,11 +20,13 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "buf.h"
 #include "tokrun.h"
 
 extern char **environ;
 
 #define SYS_LOCK "tokrun.sys.lock"
+#define SYS_BUF "tokrun.sys.buf"
 
 static int sys_fail(lua_State *L, const char *what)
 {
@@ -335,11 +337,20 @@ static int sys_read_file(lua_State *L)
     return sys_fail(L, path);
   }
   fcntl(fd, F_SETFL, 0);   /* a regular file: plain blocking reads */
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
+  /* the bytes may be secrets (an env file, a VAR_FILE): read into a
+   * buffer that is wiped however this ends (to-be-closed) */
+  tokrun_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
+  *b = (tokrun_buf){NULL, 0, 0};
+  luaL_setmetatable(L, SYS_BUF);
+  lua_toclose(L, -1);
+  size_t initial = (size_t)st.st_size + 1;
   for (;;) {
-    char *p = luaL_prepbuffer(&b);
-    ssize_t n = read(fd, p, LUAL_BUFFERSIZE);
+    if (buf_reserve(b, 4096, initial) == -1) {
+      close(fd);
+      errno = ENOMEM;
+      return sys_fail(L, path);
+    }
+    ssize_t n = read(fd, b->data + b->len, b->cap - b->len);
     if (n == -1 && errno == EINTR)
       continue;
     if (n <= 0) {
@@ -351,16 +362,22 @@ static int sys_read_file(lua_State *L)
       }
       break;
     }
-    luaL_addsize(&b, (size_t)n);
-    if ((lua_Integer)luaL_bufflen(&b) > max) {
+    b->len += (size_t)n;
+    if (b->len > (size_t)max) {
       close(fd);
       errno = EFBIG;
       return sys_fail(L, path);
     }
   }
-  luaL_pushresult(&b);
+  lua_pushlstring(L, b->data ? b->data : "", b->len);
   push_stat(L, &st);
   return 2;
+}
+
+static int sys_buf_release(lua_State *L)
+{
+  buf_free(luaL_checkudata(L, 1, SYS_BUF));
+  return 0;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -601,6 +618,11 @@ static const luaL_Reg lock_meta[] = {
   {"__close", lock_release},
   {NULL, NULL}};
 
+static const luaL_Reg buf_meta[] = {
+  {"__gc", sys_buf_release},
+  {"__close", sys_buf_release},
+  {NULL, NULL}};
+
 static const luaL_Reg sys_funcs[] = {
   {"paths", sys_paths},
   {"now_ms", sys_now_ms},
@@ -625,6 +647,7 @@ static const luaL_Reg sys_funcs[] = {
 int luaopen_tokrun_sys(lua_State *L)
 {
   tokrun_newclass(L, SYS_LOCK, lock_meta, lock_methods);
+  tokrun_newclass(L, SYS_BUF, buf_meta, NULL);
   luaL_newlib(L, sys_funcs);
   return 1;
 }
