@@ -240,7 +240,6 @@ describe('tokrun.sys.watchdog', function()
   end)
 
   it('raises on misuse', function()
-    local sys = require 'tokrun.sys'
     assert.has_error(function() sys.watchdog(-1) end)
     assert.has_error(function() sys.watchdog('soon') end)
   end)
