@@ -1,14 +1,17 @@
 /*
  * tokrun.sys: the operating-system primitives lualib needs and Lua's own
- * os/io libraries lack: a clock in milliseconds, the environment as a table,
- * lstat/fstat checks, atomic file replacement, flock, directory listing and
- * the Lua heap bound.  Expected failures return nil, "path: strerror", errno.
+ * os/io libraries lack.  The process: clocks, the environment as a table,
+ * random bytes, and its bounds (the Lua heap, the deadline watchdog).
+ * Files: lstat, reading a regular file whole, atomic replacement, flock,
+ * directory listing.  (Signals are tokrun.signal; programs are started by
+ * tokrun.process.)  Expected failures return nil, "path: message", errno.
  */
-#define _GNU_SOURCE   /* mkostemp */
+#define _GNU_SOURCE   /* mkostemp, O_TMPFILE */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,8 +20,6 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include "buf.h"
 #include "tokrun.h"
