@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -33,9 +34,15 @@ static void spawn_child(const spawn_opts *o, int errfd, pid_t parent)
     if (o->stdio[i] >= 0)
       ok = dup2(o->stdio[i], i) == i;
   if (ok) {
-    /* tokrun's own descriptors (the cache lock, files, sockets) stay behind;
-     * kernels without close_range leave only the O_CLOEXEC ones behind */
-    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    /* tokrun's own descriptors (the cache lock, files, sockets) stay
+     * behind: all close on exec (one call since Linux 5.11) */
+    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) == -1) {
+      struct rlimit rl;
+      int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536
+                ? (int)rl.rlim_cur : 65536;
+      for (int fd = 3; fd < max; fd++)
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
     if (o->envp)
       execvpe(o->argv[0], o->argv, o->envp);
     else
