@@ -19,9 +19,9 @@ M.ALGS = { RS256 = true, RS384 = true, RS512 = true, PS256 = true, PS384 = true,
 M.ALG_LIST = 'RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA'
 
 -- M.uuid() -> a random (version 4, RFC 9562 section 5.4) UUID: 122 random
--- bits from the OpenSSL CSPRNG
+-- bits from tokrun's random source (sys.random)
 function M.uuid()
-  local r = require('tokrun.hmac').random(16)
+  local r = require('tokrun.sys').random(16)
   local b = { byte(r, 1, 16) }
   b[7] = (b[7] & 0x0f) | 0x40
   b[9] = (b[9] & 0x3f) | 0x80
