@@ -158,7 +158,7 @@ function M.parse(argv)
 end
 
 local function warn(secrets, msg)
-  stderr:write('tokrun: ', secrets and secrets:apply(msg) or msg, '\n')
+  stderr:write('tokrun: ', secrets and secrets:line(msg) or require('tokrun.redact').oneline(msg), '\n')
 end
 
 -- -p NAME=VALUE list -> {name = value}
@@ -224,7 +224,7 @@ function M.prepare(opts, name, only)
     tls = { cacert = opts.cacert, client_cert = opts.client_cert,
       client_key = opts.client_key, insecure = opts.insecure },
     dry_run = opts.dry_run, verbose = opts.verbose,
-    log = function(line) stderr:write(secrets:apply(line), '\n') end,
+    log = function(line) stderr:write(secrets:line(line), '\n') end,
     out = function(line) stdout:write(secrets:apply(line), '\n') end,
   }
 end
@@ -335,7 +335,7 @@ local function cmd_check(opts)
       stdout:write(string_format('%s: ok (%s)\n', path, err.name))
     else
       err = errors.wrap(err)
-      stderr:write('tokrun: ', err.message, '\n')
+      stderr:write('tokrun: ', require('tokrun.redact').oneline(err.message), '\n')
       failed = failed or err
     end
   end

@@ -70,7 +70,7 @@ function M.exec(opts, cli)
     result = cli.checkout(ctx, true)
   end
   local r = sys.exec_child { argv = opts.cmd, env = child_env(ctx, result), timeout = opts.exec_timeout }
-  if r.exec_error then io.stderr:write('tokrun: exec: cannot run ', r.exec_error, '\n') end
+  if r.exec_error then io.stderr:write('tokrun: exec: cannot run ', ctx.secrets:line(r.exec_error), '\n') end
   if r.timed_out then
     io.stderr:write(string_format('tokrun: exec: %s ran past --exec-timeout %gs and was stopped\n',
       opts.cmd[1], opts.exec_timeout))
@@ -81,12 +81,12 @@ function M.exec(opts, cli)
     local ok, err = pcall(cli.bounded, ctx, require('tokrun.engine').release, ctx, result.lease)
     if not ok then
       err = errors.wrap(err)
-      io.stderr:write('tokrun: ', ctx.secrets:apply(err.message), '\n')
+      io.stderr:write('tokrun: ', ctx.secrets:line(err.message), '\n')
       if status == 0 then status = errors.exit_code(err) end
     end
   end
   if result.deferred then
-    io.stderr:write('tokrun: ', ctx.secrets:apply(result.deferred.message), '\n')
+    io.stderr:write('tokrun: ', ctx.secrets:line(result.deferred.message), '\n')
     if status == 0 then status = errors.exit_code(result.deferred) end
   end
   if status == 0 and cache_status and cache_status ~= 0 then status = cache_status end
