@@ -22,9 +22,7 @@ local KEYS = { name = true, env = true, type = true, default = true, required = 
 local BOOLEANS = { ['true'] = true, ['1'] = true, yes = true,
   ['false'] = false, ['0'] = false, no = false }
 
-local function trim(s)
-  return (match(s, '^%s*(.-)%s*$'))
-end
+local trim = require('tokrun.text').trim
 
 -- A value quoted for an error message: printable, bounded.
 local function quote(s)

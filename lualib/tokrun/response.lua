@@ -232,7 +232,8 @@ function M.capture(step, body, vars, where, secrets)
       local why
       v, why = convert[spec.as](v, off)
       if why then
-        errors.raise('protocol', string_format("%s: the response's %s (expected %s) is unusable: %s", where, spec.path, spec.as, why))
+        errors.raise('protocol', string_format("%s: the response's %s (expected %s) is unusable: %s",
+          where, spec.path, spec.as, why))
       end
       local now = spec.as == 'jwt_exp' and v and vars.now
       if now and v < now then
