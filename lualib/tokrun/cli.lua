@@ -241,7 +241,7 @@ function M.bounded(ctx, fn, ...)
   local ok, res = pcall(recipe.bounded, ctx.decl.name, left, fn, ...)
   sys.set_memory_limit(0)
   if not ok then
-    if res == 'not enough memory' then
+    if res == 'not enough memory' or errors.is(res) and res.out_of_memory then
       errors.raise('recipe', string_format('%s: the recipe used more than its memory bound (%d MiB)',
         ctx.decl.name, recipe.MAX_HEAP // (1024 * 1024)))
     end
