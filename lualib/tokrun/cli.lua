@@ -16,8 +16,11 @@ Usage:
   tokrun exec [OPTIONS] RECIPE -- CMD...  run CMD with the credential in its
                                           environment; release the lease after
   tokrun release [OPTIONS] RECIPE LEASE   release a lease printed by a run
+  tokrun release --pending [RECIPE]       release the leases of runs that were
+                                          killed (from the lease journal)
   tokrun check RECIPE...                  validate recipes; no network
-  tokrun list                             recipes on the search path
+  tokrun list [--leases]                  recipes on the search path, or the
+                                          leases in the journal
   tokrun lua SCRIPT [ARGS...]             run a Lua script with tokrun's modules
   tokrun --help [RECIPE] | --version      this help, or a recipe's parameters
 
@@ -74,6 +77,7 @@ local OPTIONS = {
   cacert = { nil, 'cacert', true }, ['client-cert'] = { nil, 'client_cert', true },
   ['client-key'] = { nil, 'client_key', true }, insecure = { nil, 'insecure' },
   ['dry-run'] = { nil, 'dry_run' }, verbose = { 'v', 'verbose' }, now = { nil, 'now', true },
+  pending = { nil, 'pending' }, leases = { nil, 'leases' },
   help = { 'h', 'help' }, version = { nil, 'version' },
 }
 local SHORT = {}
@@ -256,10 +260,16 @@ end
 -- releases what it checked out before it ends.
 function M.checkout(ctx, keep_deferred)
   local lease = ctx.decl.release and not ctx.dry_run
-  if lease then sys.defer_signals(true) end
+  if lease then
+    ctx.journal = require('tokrun.journal').open(ctx, require('tokrun.lease').params_for_release(ctx.decl))
+    sys.defer_signals(true)
+  end
   local ok, res = pcall(M.bounded, ctx, require('tokrun.engine').run, ctx)
   if lease and not keep_deferred then sys.defer_signals(false) end
-  if not ok then error(res, 0) end
+  if not ok then
+    if ctx.journal and not (errors.is(res) and res.lease_held) then ctx.journal:remove() end
+    error(res, 0)
+  end
   return res
 end
 
@@ -300,6 +310,7 @@ local function cmd_run(opts)
   local result = M.checkout(ctx)
   if result == nil then return 0 end   -- dry run
   local code = deliver(opts, ctx, result)
+  if ctx.journal then ctx.journal:remove() end   -- the lease id is printed
   if result.deferred then
     warn(ctx.secrets, result.deferred.message)
     return code ~= 0 and code or errors.exit_code(result.deferred)
@@ -308,6 +319,10 @@ local function cmd_run(opts)
 end
 
 local function cmd_release(opts)
+  if opts.pending then
+    if #opts.args > 1 then usage('release --pending: expected at most one RECIPE') end
+    return require('tokrun.journal').release_pending(opts, M)
+  end
   if #opts.args ~= 2 then usage('expected RECIPE LEASE') end
   local recipe = require 'tokrun.recipe'
   local path = recipe.find(opts.args[1], os.getenv('TOKRUN_PATH'), sys.paths().recipedir)
@@ -318,6 +333,7 @@ local function cmd_release(opts)
   local needed = require('tokrun.lease').params_for_release(decl)
   local ctx = M.prepare(opts, opts.args[1], needed)
   M.bounded(ctx, require('tokrun.engine').release, ctx, opts.args[2])
+  require('tokrun.journal').forget(ctx.path, opts.args[2])
   return 0
 end
 
@@ -342,7 +358,8 @@ local function cmd_check(opts)
   return failed and errors.exit_code(failed) or 0
 end
 
-local function cmd_list()
+local function cmd_list(opts)
+  if opts.leases then return require('tokrun.journal').print_leases() end
   local recipe = require 'tokrun.recipe'
   local dirs = {}
   for dir in (os.getenv('TOKRUN_PATH') or ''):gmatch('[^:]+') do

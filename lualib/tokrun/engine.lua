@@ -435,6 +435,8 @@ function M.run(ctx)
       else
         run_step(ctx, step, vars)
       end
+      local id = lease_name and ctx.journal and rawget(vars, lease_name)
+      if id then ctx.journal:set_lease(id) end   -- the checkout answered
     end
     if ctx.dry_run then return nil end
     check_interrupted(ctx)
@@ -446,8 +448,10 @@ function M.run(ctx)
   local err = errors.wrap(res)
   local lease = lease_name and rawget(vars, lease_name)
   if lease ~= nil and not ctx.dry_run then   -- never leave a checkout behind
+    if ctx.journal then ctx.journal:set_lease(lease) end
     ctx.deadline = sys.monotonic() + (ctx.timeout or 60)
     local rok, rerr = pcall(M.release, ctx, lease, vars)
+    err.lease_held = not rok and lease or nil   -- the journal keeps it for release --pending
     err.message = err.message .. (rok and string_format('; lease %s was released', tostring(lease))
       or ('; ' .. errors.wrap(rerr).message))
   end

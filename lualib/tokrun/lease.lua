@@ -79,6 +79,7 @@ function M.exec(opts, cli)
   if result.lease then
     ctx.deadline = sys.monotonic() + ctx.timeout
     local ok, err = pcall(cli.bounded, ctx, require('tokrun.engine').release, ctx, result.lease)
+    if ok and ctx.journal then ctx.journal:remove() end
     if not ok then
       err = errors.wrap(err)
       io.stderr:write('tokrun: ', ctx.secrets:line(err.message), '\n')
