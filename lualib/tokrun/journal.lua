@@ -143,6 +143,8 @@ end
 -- M.list() -> the journal's entries, oldest first, each with its file.
 -- An entry that does not read is skipped (never trusted).
 function M.list()
+  local base = base_dir()
+  if not base or not sys.lstat(base .. '/tokrun/leases') then return {} end   -- nothing journaled yet
   local dir = M.dir()
   local out = {}
   for _, name in ipairs(sys.readdir(dir) or {}) do
