@@ -124,7 +124,7 @@ local function store(path, result, secrets)
     if k ~= 'deferred' and k ~= 'lease' then entry[k] = v end
   end
   local ok, err = sys.write_atomic(path, json.encode(entry), 384)
-  if not ok then io.stderr:write('tokrun: warning: cannot write the cache ', secrets:apply(err), '\n') end
+  if not ok then io.stderr:write('tokrun: warning: cannot write the cache ', secrets:line(err), '\n') end
 end
 
 -- M.run(opts, ctx, mint, deliver) -> exit status.  A fresh entry is
@@ -159,7 +159,7 @@ function M.run(opts, ctx, mint, deliver)
   lock:unlock()
   local code = deliver(opts, ctx, result)
   if result.deferred then
-    io.stderr:write('tokrun: ', ctx.secrets:apply(result.deferred.message), '\n')
+    io.stderr:write('tokrun: ', ctx.secrets:line(result.deferred.message), '\n')
     return code ~= 0 and code or errors.exit_code(result.deferred)
   end
   return code

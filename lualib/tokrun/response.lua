@@ -205,7 +205,7 @@ local convert = {
 
 -- M.warn(secrets, message): one warning line on stderr, redacted.
 function M.warn(secrets, msg)
-  io.stderr:write('tokrun: warning: ', secrets and secrets:line(msg) or msg, '\n')
+  io.stderr:write('tokrun: warning: ', secrets and secrets:line(msg) or require('tokrun.redact').oneline(msg), '\n')
 end
 
 -- M.capture(step, body, vars, where, secrets) -> captured values (into
