@@ -118,10 +118,10 @@ function M.checkout(ctx, keep_deferred)
   if lease then
     -- recorded before the checkout is sent: even kill -9 leaves its trace
     ctx.journal = require('tokrun.journal').open(ctx, require('tokrun.lease').params_for_release(ctx.decl))
-    sys.defer_signals(true)
+    require('tokrun.signal').defer(true)
   end
   local ok, res = pcall(M.bounded, ctx, require('tokrun.engine').run, ctx)
-  if lease and not keep_deferred then sys.defer_signals(false) end
+  if lease and not keep_deferred then require('tokrun.signal').defer(false) end
   if not ok then
     if ctx.journal and not (errors.is(res) and res.lease_held) then ctx.journal:remove() end
     error(res, 0)
