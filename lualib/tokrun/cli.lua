@@ -280,7 +280,7 @@ function M.main(argv)
   local secrets, name = report.secrets, report.recipe
   stderr:write('tokrun: ', secrets and secrets:apply(err.message) or err.message, '\n')
   if opts and opts.format == 'json' and not opts.output and opts.command == 'run' then
-    -- the error object is not the result: it is redacted like stderr (SPEC section 9)
+    -- the error object is not the result: it is redacted like stderr (docs/cli.md, Safety)
     local shown = err
     if secrets then
       shown = { kind = err.kind, message = secrets:apply(err.message), http_status = err.http_status,
