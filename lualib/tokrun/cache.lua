@@ -1,4 +1,4 @@
--- The credential cache (SPEC section 7).  One file per key in a private
+-- The credential cache (docs/cli.md, Cache).  One file per key in a private
 -- directory; the key covers the recipe (path and content), its non-secret
 -- parameters, the TLS options, and an HMAC of the secrets under a random
 -- key kept in the directory -- never the secrets themselves.  Concurrent

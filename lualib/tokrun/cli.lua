@@ -290,7 +290,7 @@ function M.main(argv)
   stderr:write('tokrun: ', secrets and secrets:line(err.message) or require('tokrun.redact').oneline(err.message),
     '\n')
   if opts and opts.format == 'json' and not opts.output and opts.command == 'run' then
-    -- the error object is not the result: it is redacted like stderr (SPEC section 9)
+    -- the error object is not the result: it is redacted like stderr (docs/cli.md, Safety)
     local shown = err
     if secrets then
       shown = { kind = err.kind, message = secrets:apply(err.message), http_status = err.http_status,
