@@ -1,4 +1,4 @@
--- The credential cache (SPEC section 7).  One file per key in a private
+-- The credential cache (docs/cli.md, Cache).  One file per key in a private
 -- directory; the key covers the recipe (path and content), its non-secret
 -- parameters, the TLS options, and an HMAC of the secrets under a random
 -- key kept in the directory -- never the secrets themselves.  Concurrent
@@ -126,7 +126,7 @@ local function store(path, result, secrets)
     if k ~= 'deferred' and k ~= 'lease' then entry[k] = v end
   end
   local ok, err = sys.write_atomic(path, json.encode(entry), 384)
-  if not ok then io.stderr:write('tokrun: warning: cannot write the cache ', secrets:apply(err), '\n') end
+  if not ok then io.stderr:write('tokrun: warning: cannot write the cache ', secrets:line(err), '\n') end
 end
 
 -- M.run(opts, ctx, mint, deliver) -> exit status.  A fresh entry is
@@ -161,7 +161,7 @@ function M.run(opts, ctx, mint, deliver)
   lock:unlock()
   local code = deliver(opts, ctx, result)
   if result.deferred then
-    io.stderr:write('tokrun: ', ctx.secrets:apply(result.deferred.message), '\n')
+    io.stderr:write('tokrun: ', ctx.secrets:line(result.deferred.message), '\n')
     return code ~= 0 and code or errors.exit_code(result.deferred)
   end
   return code

@@ -210,6 +210,8 @@ function M.run(ctx)
         if not sok and not from then error(err, 0) end
         if from then skew_retried, next_step = true, from end
       end
+      local id = lease_name and ctx.journal and rawget(vars, lease_name)
+      if id then ctx.journal:set_lease(id) end   -- the checkout answered
       i = next_step
     end
     if ctx.dry_run then return nil end
@@ -222,8 +224,10 @@ function M.run(ctx)
   local err = errors.wrap(res)
   local lease = lease_name and rawget(vars, lease_name)
   if lease ~= nil and not ctx.dry_run then   -- never leave a checkout behind
+    if ctx.journal then ctx.journal:set_lease(lease) end
     ctx.deadline = sys.monotonic() + (ctx.timeout or 60)
     local rok, rerr = pcall(M.release, ctx, lease, vars)
+    err.lease_held = not rok and lease or nil   -- the journal keeps it for release --pending
     err.message = err.message .. (rok and string_format('; lease %s was released', tostring(lease))
       or ('; ' .. errors.wrap(rerr).message))
   end

@@ -106,6 +106,8 @@ M.contexts = {
       doc = 'where the provider\'s error code is (reported as provider_code)' },
     message_from = { custom = 'paths', shape = 'a body path or a list of paths', kinds = { 'http' },
       doc = 'where the provider\'s error message is' },
+    field_from = { custom = 'paths', shape = 'a body path or a list of paths', kinds = { 'http' },
+      doc = 'where the provider names the field an error is about (reported in the message)' },
     resend = { enum = { 'safe', 'idempotent', 'unprocessed', 'never' }, kinds = { 'http' },
       doc = 'when the request may be re-sent: safe, idempotent (GET, PUT...), unprocessed (POST: 429/503), never' },
     follow_redirects = { custom = 'redirects', shape = 'true (5 hops) or a number of hops', kinds = { 'http' },
