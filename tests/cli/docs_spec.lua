@@ -65,6 +65,24 @@ describe('the documentation', function()
     end
   end)
 
+  it('shows the files the README quotes as they are in the repository', function()
+    local text = read('README.md')
+    local n = 0
+    -- a ```lua block right after a paragraph that links to the file it quotes
+    for start, block in text:gmatch('()```lua\n(.-\n)```') do
+      local before = text:sub(1, start - 1)
+      local para = before:match('.*\n\n(.-)\n\n$') or ''
+      local file
+      for target in para:gmatch('%(%[`[^`]+`%]%(([^)#]+)%)') do file = target end
+      if file then
+        local body = assert(read(file), file)
+        assert.truthy(body:find(block, 1, true), 'README.md quotes ' .. file .. ' as it no longer is')
+        n = n + 1
+      end
+    end
+    assert.truthy(n >= 3, 'the README quotes at least the walkthrough recipe, mock and spec')
+  end)
+
   it('starts the README with the demo and the test command', function()
     local text = read('README.md')
     assert.truthy(text:find('^# tokrun\n\n```sh\nbash scripts/demo.sh [^\n]*\nbash scripts/test.sh [^\n]*\n```\n'))
