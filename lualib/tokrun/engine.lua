@@ -63,15 +63,21 @@ end
 
 local dispatch
 
--- A config error raised below the step (a template filter's) names it too.
-local function run_step(ctx, step, vars)
-  local where = string_format('%s: step %s', ctx.decl.name, step.name)
-  local ok, err = pcall(dispatch, ctx, step, vars, where)
-  if ok then return end
-  if errors.is(err) and err.kind == 'config' and err.message:sub(1, #ctx.decl.name + 1) ~= ctx.decl.name .. ':' then
+-- named(ctx, where, f, ...) -> f(...); a config or recipe error raised below
+-- (a template filter's, a recipe function's) names the step or emit too.
+local function named(ctx, where, f, ...)
+  local ok, err = pcall(f, ...)
+  if ok then return err end
+  local prefix = ctx.decl.name .. ':'
+  if errors.is(err) and (err.kind == 'config' or err.kind == 'recipe') and err.message:sub(1, #prefix) ~= prefix then
     err.message = where .. ': ' .. err.message
   end
   error(err, 0)
+end
+
+local function run_step(ctx, step, vars)
+  local where = string_format('%s: step %s', ctx.decl.name, step.name)
+  named(ctx, where, dispatch, ctx, step, vars, where)
 end
 
 function dispatch(ctx, step, vars, where)
@@ -107,6 +113,12 @@ local function ttl_seconds(ttl, vars)
   return tonumber(template.value(ttl, vars))
 end
 
+-- text(v, word) -> v as text, or nil; a value with no text form is the recipe's error
+local function text(v, word)
+  if v == nil then return nil end
+  return template.filters.string(v, word)
+end
+
 local function emit(ctx, vars)
   local e, decl = ctx.decl.emit, ctx.decl
   local where = decl.name .. ': emit'
@@ -123,15 +135,17 @@ local function emit(ctx, vars)
   end
   if type(expires) ~= 'number' then expires = nil end
   local data = e.data and template.value(e.data, vars, json.array) or {}
+  local encodes, msg = pcall(json.encode, data)
+  if not encodes then errors.raise('recipe', string_format('%s: data: %s', where, msg)) end
   local env = {}
   for name, v in pairs(e.env or { TOKRUN_TOKEN = '{token}', TOKRUN_EXPIRES_AT = '{expires_at}' }) do
-    env[name] = template.value(v, setmetatable({ token = token,
-      expires_at = expires and timefmt.rfc3339(expires) }, { __index = vars }))
+    env[name] = text(template.value(v, setmetatable({ token = token,
+      expires_at = expires and timefmt.rfc3339(expires) }, { __index = vars })), 'env.' .. name)
   end
   local lease = decl.release and vars[decl.release.lease]
   return {
     recipe = decl.name, ok = true, token = token,
-    token_type = template.value(e.token_type, vars) or json.null,
+    token_type = text(template.value(e.token_type, vars), 'token_type') or json.null,
     expires_at = expires and timefmt.rfc3339(expires) or json.null,
     obtained_at = timefmt.rfc3339(obtained), cached = false, data = data,
     -- not printed in the JSON envelope:
@@ -200,7 +214,8 @@ function M.run(ctx)
         local sok, err = pcall(run_step, ctx, step, vars)
         if not sok then
           err = errors.wrap(err)
-          local note = step.failure_note and template.value(step.failure_note, vars)
+          local note = step.failure_note and named(ctx, string_format('%s: step %s', decl.name, step.name),
+            function() return text(template.value(step.failure_note, vars), 'failure_note') end)
           deferred = errors.new('release', err.message .. '; the new credential was still delivered'
             .. (note and ('; ' .. note) or ''), { http_status = err.http_status, provider_code = err.provider_code })
         end
@@ -216,7 +231,7 @@ function M.run(ctx)
     end
     if ctx.dry_run then return nil end
     check_interrupted(ctx)
-    local result = emit(ctx, vars)
+    local result = named(ctx, ctx.decl.name .. ': emit', emit, ctx, vars)
     result.deferred = deferred
     return result
   end)

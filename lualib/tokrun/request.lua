@@ -10,8 +10,11 @@ local template = require 'tokrun.template'
 
 local M = {}
 
-local pairs, ipairs, tostring, type = pairs, ipairs, tostring, type
+local pairs, ipairs, tostring, type, pcall = pairs, ipairs, tostring, type, pcall
 local string_format = string.format
+-- not the string methods: while a recipe runs they refuse long subjects,
+-- and a header or body may be long
+local find = string.find
 
 local function mark_array(t) return json.array(t) end
 
@@ -67,11 +70,11 @@ end
 -- A header value holds no CR, LF or NUL (no header can be injected): one
 -- that would is the fault of the value a placeholder brought in, named.
 local function header_value(name, value, tpl, vars, where)
-  if not value:find('[\r\n%z]') then return value end
+  if not find(value, '[\r\n%z]') then return value end
   if type(tpl) == 'string' then
     for p in template.names(tpl) do
       local v = vars[p]
-      if v ~= nil and template.filters.string(v):find('[\r\n%z]') then
+      if v ~= nil and find(template.filters.string(v), '[\r\n%z]') then
         errors.raise('config', string_format("%s: parameter '%s' holds a CR, LF or NUL, which header %s cannot carry",
           where, p, name))
       end
@@ -116,13 +119,16 @@ function M.build(step, vars, where, secrets)
   end
   apply_auth(step.auth, req.headers, vars, secrets, where)
   if step.json ~= nil then
-    req.body = json.encode(template.value(step.json, vars, mark_array))
+    local ok, body = pcall(json.encode, template.value(step.json, vars, mark_array))
+    if not ok then errors.raise('recipe', string_format('%s: json: %s', where, body)) end
+    req.body = body
     req.headers['Content-Type'] = req.headers['Content-Type'] or 'application/json'
   elseif step.form then
     req.body = form_encode(pairs_list(step.form, vars))
     req.headers['Content-Type'] = req.headers['Content-Type'] or 'application/x-www-form-urlencoded'
   elseif step.body then
-    req.body = template.value(step.body, vars)
+    local body = template.value(step.body, vars)
+    req.body = body ~= nil and template.filters.string(body, 'body') or nil
   end
   if step.content_type then req.headers['Content-Type'] = step.content_type end
   if req.body then req.headers['Accept'] = req.headers['Accept'] or 'application/json' end

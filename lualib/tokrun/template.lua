@@ -12,12 +12,37 @@ local type, tostring, pairs, ipairs, tonumber, next = type, tostring, pairs, ipa
 local concat, string_format = table.concat, string.format
 local math_type, math_tointeger = math.type, math.tointeger
 
-local function scalar(v)
-  if type(v) == 'table' then return concat(v, ',') end
-  if math_type(v) == 'float' and v == math.floor(v) and v > -2^53 and v < 2^53 then
-    return string_format('%d', v)
+-- A value with no text form (a function, a coroutine, a list of tables) in
+-- a place that takes text is the recipe's mistake, named, not tokrun's crash.
+local function no_text(v, name)
+  local what = type(v) == 'table' and 'a list of tables' or 'a ' .. type(v)
+  require('tokrun.errors').raise('recipe', string_format('%s %s, which has no text form',
+    name and ("'" .. name .. "' is") or 'a function in the recipe returned', what))
+end
+
+local scalar
+
+local function items(v, name, sep)
+  local parts = {}
+  for i, item in ipairs(v) do
+    if type(item) == 'table' then no_text(v, name) end
+    parts[i] = scalar(item, name)
   end
-  return tostring(v)
+  return concat(parts, sep)
+end
+
+function scalar(v, name)
+  local t = type(v)
+  if t == 'string' then return v end
+  if t == 'number' then
+    if math_type(v) == 'float' and v == math.floor(v) and v > -2^53 and v < 2^53 then
+      return string_format('%d', v)
+    end
+    return tostring(v)
+  end
+  if t == 'boolean' then return tostring(v) end
+  if t ~= 'table' then no_text(v, name) end
+  return items(v, name, ',')
 end
 
 M.filters = {
@@ -29,7 +54,7 @@ M.filters = {
   jwt_exp = function(v) return require('tokrun.response').jwt_exp(v) end,
   upper = function(v) return scalar(v):upper() end,
   -- a list joined by spaces (an OAuth2 scope, RFC 6749 section 3.3)
-  spaces = function(v) return type(v) == 'table' and concat(v, ' ') or scalar(v) end,
+  spaces = function(v, name) return type(v) == 'table' and items(v, name, ' ') or scalar(v, name) end,
   -- a list's items as integers (ids a JSON body sends as numbers)
   integers = function(v, name)
     local out = {}
@@ -79,25 +104,6 @@ function M.names(s)
   return s:gmatch('{(([%a_][%w_]*)[%w_.]*)|?[%w_]*}')
 end
 
--- M.string(s, vars [, encode]) -> the rendered string (or the raw value of
--- a lone placeholder), nil when a placeholder has no value.
--- encode(text, name, position) escapes each inserted value by where it
--- lands (URLs use it).
-function M.string(s, vars, encode)
-  local whole, wfilter = s:match('^{([%a_][%w_.]*)|?([%w_]*)}$')
-  if whole and not encode then return lookup(vars, whole, wfilter) end
-  local missing = false
-  local out = s:gsub('(){([%a_][%w_.]*)|?([%w_]*)}', function(pos, name, filter)
-    local v = lookup(vars, name, filter)
-    if v == nil then missing = true; return '' end
-    v = scalar(v)
-    if encode then return encode(v, name, pos) end
-    return v
-  end)
-  if missing then return nil end
-  return out
-end
-
 -- A recipe's function value: whatever it raises (a Lua error, a stack
 -- overflow) is the recipe's fault (65), not tokrun's; tokrun's own errors
 -- (the run's deadline) and the heap bound's 'not enough memory' pass on.
@@ -107,6 +113,29 @@ local function call(f, vars)
   local errors = require 'tokrun.errors'
   if errors.is(r) or r == 'not enough memory' then error(r, 0) end
   errors.raise('recipe', 'a function in the recipe failed: ' .. tostring(r))
+end
+
+-- M.string(s, vars [, encode]) -> the rendered string (or the raw value of
+-- a lone placeholder), nil when a placeholder has no value.
+-- encode(text, name, position) escapes each inserted value by where it
+-- lands (URLs use it).
+function M.string(s, vars, encode)
+  if type(s) == 'function' then   -- its result is the text, rendered no further
+    local r = call(s, vars)
+    return r ~= nil and scalar(r) or nil
+  end
+  local whole, wfilter = s:match('^{([%a_][%w_.]*)|?([%w_]*)}$')
+  if whole and not encode then return lookup(vars, whole, wfilter) end
+  local missing = false
+  local out = s:gsub('(){([%a_][%w_.]*)|?([%w_]*)}', function(pos, name, filter)
+    local v = lookup(vars, name, filter)
+    if v == nil then missing = true; return '' end
+    v = scalar(v, name)
+    if encode then return encode(v, name, pos) end
+    return v
+  end)
+  if missing then return nil end
+  return out
 end
 
 -- M.value(v, vars [, mark]) -> v with every string and function inside

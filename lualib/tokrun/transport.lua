@@ -16,11 +16,15 @@ local pairs, ipairs, tonumber = pairs, ipairs, tonumber
 local string_format, min = string.format, math.min
 
 M.MAX_REDIRECTS = 5
+local MAX_SHOWN = 200   -- bytes of a bad URL an error message shows
 local REDIRECT = { [301] = true, [302] = true, [303] = true, [307] = true, [308] = true }
 
 local function parse(target, step, where, kind)
   local u, err = url.parse(target)
-  if not u then errors.raise(kind, string_format('%s: cannot use the URL %s: %s', where, target, err)) end
+  if not u then
+    local shown = #target > MAX_SHOWN and target:sub(1, MAX_SHOWN) .. '...' or target
+    errors.raise(kind, string_format('%s: cannot use the URL %s: %s', where, shown, err))
+  end
   if u.user and not step.allow_userinfo then
     errors.raise(kind, string_format('%s: refusing a URL with a user name or password before its host (%s);'
       .. ' put credentials in headers, or set allow_userinfo on the step', where, url.origin(u)))

@@ -22,6 +22,7 @@ local template = require 'tokrun.template'
 
 local type, pairs, tostring, setmetatable = type, pairs, tostring, setmetatable
 local string_format = string.format
+local find = string.find   -- not the method: while a recipe runs it refuses long subjects
 
 -- How a message names where a template's value came from: the parameter
 -- (or key file field) behind a lone placeholder.
@@ -37,10 +38,12 @@ local function config(where, fmt, ...)
   errors.raise('config', where .. ': ' .. string_format(fmt, ...))
 end
 
+local MAX_PEM = 1024 * 1024   -- the most tokrun.sign reads of a key or certificate
+
 -- A PEM pasted into a CI variable often arrives with its newlines as "\n".
 local function pem_text(v)
   if type(v) ~= 'string' then return v end
-  if not v:find('\n', 1, true) and v:find('\\n', 1, true) then return (v:gsub('\\n', '\n')) end
+  if not find(v, '\n', 1, true) and find(v, '\\n', 1, true) then return (string.gsub(v, '\\n', '\n')) end
   return v
 end
 
@@ -49,6 +52,7 @@ local function load_key(spec, vars, where)
   local from = source_of(spec.key, 'the key')
   if pem == nil or pem == '' then config(where, '%s: the private key is not set', from) end
   if type(pem) ~= 'string' then config(where, '%s: the private key must be PEM or DER text', from) end
+  if #pem > MAX_PEM then config(where, '%s: the private key is larger than 1 MiB', from) end
   local pass = spec.passphrase and template.value(spec.passphrase, vars)
   if pass ~= nil and type(pass) ~= 'string' then pass = tostring(pass) end
   local key, msg = sign.load_key(pem, pass)
@@ -61,14 +65,24 @@ local function load_key(spec, vars, where)
   return key, from
 end
 
+-- A function in the recipe may return anything: header and claims must be tables.
+local function need_table(v, word, where)
+  if type(v) ~= 'table' then
+    errors.raise('recipe', string_format('%s: jwt.%s is a %s, not a table', where, word, type(v)))
+  end
+end
+
 local function header_of(spec, vars, where)
   local header = spec.header and template.value(spec.header, vars) or {}
+  need_table(header, 'header', where)
   for word, md in pairs({ x5t = 'sha1', ['x5t#S256'] = 'sha256' }) do
     if spec[word] ~= nil then
       local cert = pem_text(template.value(spec[word], vars))
       local from = source_of(spec[word], 'the certificate')
       if cert == nil or cert == '' then config(where, '%s: the certificate for %s is not set', from, word) end
-      local t, msg = jwt.x5t(tostring(cert), md)
+      cert = tostring(cert)
+      if #cert > MAX_PEM then config(where, '%s: the certificate for %s is larger than 1 MiB', from, word) end
+      local t, msg = jwt.x5t(cert, md)
       if not t then config(where, '%s: %s', from, msg) end
       header[word] = t
     end
@@ -89,9 +103,11 @@ return function(ctx, step, vars, where)
     return vars[k]
   end })
   local claims = spec.claims and template.value(spec.claims, cvars, json.array) or {}
+  need_table(claims, 'claims', where)
   local now = ctx.now_ms() // 1000 + (ctx.clock_offset or 0)
   for k, v in pairs(jwt.time_claims(now, spec)) do claims[k] = v end
-  local token, msg = jwt.encode(alg, key, header, claims)
+  local encoded, token, msg = pcall(jwt.encode, alg, key, header, claims)
+  if not encoded then errors.raise('recipe', string_format('%s: jwt: %s', where, tostring(token))) end
   if not token then config(where, '%s: %s', from, msg) end
   ctx.secrets:add(token)
   vars[step.name] = token
