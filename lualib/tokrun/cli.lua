@@ -92,8 +92,10 @@ local function usage(fmt, ...)
   errors.raise('usage', string_format(fmt, ...) .. " (see 'tokrun --help')")
 end
 
-local NUMERIC = { min_ttl = true, max_age = true, timeout = true, exec_timeout = true,
-  retries = true, now = true }
+-- numeric option -> its largest value: the deadline watchdog counts a year at most
+local YEAR = 365 * 86400
+local NUMERIC = { min_ttl = math.maxinteger, max_age = math.maxinteger, timeout = YEAR, exec_timeout = YEAR,
+  retries = math.maxinteger, now = math.maxinteger }
 
 local function set_option(opts, long, value)
   local o = OPTIONS[long]
@@ -105,6 +107,7 @@ local function set_option(opts, long, value)
     if not n or n < 0 or ((field == 'retries' or field == 'now') and math.tointeger(n) == nil) then
       usage("option --%s needs a non-negative number, got '%s'", long, value)
     end
+    if n > NUMERIC[field] then usage("option --%s takes at most %d, got '%s'", long, NUMERIC[field], value) end
     value = (field == 'retries' or field == 'now') and math.tointeger(n) or n
   end
   if o[4] then

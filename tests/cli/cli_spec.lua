@@ -82,6 +82,19 @@ describe('usage errors', function()
     assert.equal(64, r.code)
   end)
 
+  it('exits 64 for a --timeout beyond a year or infinite, naming the bound', function()
+    for _, v in ipairs({ '31536001', '1e9', '1e309' }) do
+      local r = run({ '--timeout', v, FIX .. 'echo_token.lua' })
+      assert.equal(64, r.code, r.stderr)
+      assert.truthy(one_line(r.stderr), r.stderr)
+      assert.truthy(r.stderr:find('--timeout', 1, true), r.stderr)
+    end
+    for _, opt in ipairs({ '--min-ttl', '--max-age', '--exec-timeout' }) do
+      local r = run({ 'exec', opt, '1e309', FIX .. 'echo_token.lua', '--', 'true' })
+      assert.equal(64, r.code, r.stderr)
+    end
+  end)
+
   it('refuses a secret parameter on the command line and says where it goes', function()
     local r = run({ '-p', 'token=hunter2', FIX .. 'echo_token.lua' })
     assert.equal(64, r.code)
