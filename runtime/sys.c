@@ -395,15 +395,36 @@ static int write_all(int fd, const char *p, size_t n)
   return 0;
 }
 
+/* Whether write_atomic may rename over what is at path: nothing, a
+ * regular file, or a directory (rename then fails with EISDIR).  A device,
+ * FIFO or socket is refused (EINVAL): renaming over /dev/null would put a
+ * file holding the credential in its place. */
+static int atomic_replaceable(lua_State *L, const char *path, const struct stat *st)
+{
+  if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) || S_ISLNK(st->st_mode))
+    return 1;
+  errno = EINVAL;
+  lua_pushfstring(L, "%s: is %s, not a regular file", path, file_type(st->st_mode));
+  return 0;
+}
+
 /* [.., path] -> [.., path, target]: where write_atomic writes for path.
  * path itself, unless it is a symlink: then the file it points to, if
  * that lies in a directory owned by the user (else EPERM, "a symlink
  * into a directory you do not own"; a link to a link is refused too, as
- * is a directory).  0, or -1 with errno and a message pushed instead. */
+ * is a directory).  Either way, what is there must be a regular file or
+ * nothing (atomic_replaceable).  0, or -1 with errno and a message pushed
+ * instead. */
 static int atomic_target(lua_State *L, const char *path)
 {
   struct stat st;
-  if (lstat(path, &st) == -1 || !S_ISLNK(st.st_mode)) {
+  if (lstat(path, &st) == -1) {
+    lua_pushstring(L, path);
+    return 0;
+  }
+  if (!atomic_replaceable(L, path, &st))
+    return -1;
+  if (!S_ISLNK(st.st_mode)) {
     lua_pushstring(L, path);
     return 0;
   }
@@ -441,6 +462,8 @@ static int atomic_target(lua_State *L, const char *path)
                     ? "another symlink" : "a directory");
     return -1;
   }
+  if (lstat(final, &st) == 0 && !atomic_replaceable(L, final, &st))
+    return -1;
   return 0;
 }
 

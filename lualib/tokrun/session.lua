@@ -152,8 +152,12 @@ end
 function M.deliver(opts, ctx, result)
   local text = require('tokrun.output').render(result, opts.format)
   if not opts.output then
-    stdout:write(text)
-    return 0
+    -- a full disk or a closed pipe is known only once the text is flushed
+    local ok, err = stdout:write(text)
+    if ok then ok, err = stdout:flush() end
+    if ok then return 0 end
+    M.warn(ctx, 'cannot write the result to stdout: ' .. tostring(err))
+    return 74
   end
   local ok, err = sys.write_atomic(opts.output, text, 384)
   if ok then return 0 end

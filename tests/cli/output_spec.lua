@@ -109,6 +109,34 @@ describe('-o FILE', function()
     assert.truthy(r.stderr:find('/nonexistent-dir/out.json', 1, true))
     cli.assert_clean(r, { 'lost?' })
   end)
+
+  -- renaming over a device or a FIFO (tokrun -o /dev/null as root) would
+  -- put a file holding the credential in its place; a FIFO here stands for
+  -- them all, so a regression cannot replace the machine's /dev/null
+  it('exits 74 and leaves a FIFO or a link to one in place', function()
+    local dir = cli.tmpdir()
+    local fifo = dir .. '/fifo'
+    assert(os.execute("mkfifo '" .. fifo .. "' && ln -s '" .. fifo .. "' '" .. dir .. "/link'"))
+    for _, target in ipairs({ fifo, dir .. '/link' }) do
+      local r = run({ '-o', target, RECIPE }, { ECHO_TOKEN = 'kept-out' })
+      assert.equal(74, r.code, r.stderr)
+      assert.truthy(r.stderr:find('is a FIFO, not a regular file', 1, true), r.stderr)
+      assert.equal('', r.stdout)
+      cli.assert_clean(r, { 'kept-out' })
+      assert.equal('other', sys.lstat(fifo).type)   -- still the FIFO, not a file
+    end
+  end)
+end)
+
+describe('stdout', function()
+  it('exits 74 with one line when the result cannot be written (a full disk)', function()
+    local sh = require('tokrun.process').run { argv = { 'sh', '-c', '"$0" "$1" > /dev/full', cli.bin, RECIPE },
+      env = { PATH = os.getenv('PATH'), ECHO_TOKEN = 'on-a-full-disk', XDG_STATE_HOME = cli.state_home() },
+      timeout = 30 }
+    assert.equal(74, sh.status, sh.stderr)
+    assert.matches('^tokrun: cannot write the result to stdout: [^\n]+\n$', sh.stderr)
+    cli.assert_clean({ stdout = sh.stdout, stderr = sh.stderr }, { 'on-a-full-disk' })
+  end)
 end)
 
 teardown(cli.cleanup)

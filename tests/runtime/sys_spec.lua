@@ -51,6 +51,19 @@ describe('tokrun.sys', function()
     assert.equal(fifo .. ': is a FIFO, not a regular file', msg)
   end)
 
+  it('write_atomic refuses to rename over a FIFO, or a link to one, and leaves it', function()
+    local fifo = dir .. '/wfifo'
+    assert(os.execute("mkfifo '" .. fifo .. "' && ln -s '" .. fifo .. "' '" .. dir .. "/wlink'"))
+    local ok, msg, errno = sys.write_atomic(fifo, 'secret')
+    assert.is_nil(ok)
+    assert.equal(fifo .. ': is a FIFO, not a regular file', msg)
+    assert.equal(22, errno)   -- EINVAL
+    ok, msg = sys.write_atomic(dir .. '/wlink', 'secret')
+    assert.is_nil(ok)
+    assert.equal(fifo .. ': is a FIFO, not a regular file', msg)
+    assert.equal('other', sys.lstat(fifo).type)
+  end)
+
   it('read_file refuses a directory and a device, naming what they are', function()
     local _, msg = sys.read_file(dir, 100)
     assert.equal(dir .. ': is a directory, not a regular file', msg)
