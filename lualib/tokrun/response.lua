@@ -12,18 +12,8 @@ local M = {}
 local type, pairs, ipairs, tostring, tonumber = type, pairs, ipairs, tostring, tonumber
 local string_format, math_tointeger, math_floor = string.format, math.tointeger, math.floor
 
--- M.path(value, "a.b.1.c") -> the value there | nil
-function M.path(v, path)
-  for seg in path:gmatch('[^.]+') do
-    if type(v) ~= 'table' then return nil end
-    local i = math_tointeger(tonumber(seg))
-    local nv = v[seg]
-    if nv == nil and i then nv = v[i] end
-    v = nv
-  end
-  if v == json.null then return nil end
-  return v
-end
+-- M.path(value, "a.b.1.c") -> the value there | nil (template.path)
+M.path = template.path
 
 local function first(v, paths)
   if type(paths) == 'string' then paths = { paths } end

@@ -77,15 +77,27 @@ M.filters = {
   end,
 }
 
+-- M.path(value, "a.b.1.c") -> the value there | nil.  A segment that is a
+-- number also indexes a list (1-based); JSON null counts as not there.
+-- Captures read answers with it, templates their dotted placeholders.
+function M.path(v, path)
+  for seg in path:gmatch('[^.]+') do
+    if type(v) ~= 'table' then return nil end
+    local nv = v[seg]
+    if nv == nil then
+      local i = math_tointeger(tonumber(seg))
+      if i then nv = v[i] end
+    end
+    v = nv
+  end
+  if v == require('tokrun.json').null then return nil end
+  return v
+end
+
 -- M.get(vars, name) -> the value of a name or a dotted path ("a.b.c")
 function M.get(vars, name)
   if not name:find('.', 1, true) then return vars[name] end
-  local v = vars
-  for seg in name:gmatch('[^.]+') do
-    if type(v) ~= 'table' then return nil end
-    v = v[seg]
-  end
-  return v
+  return M.path(vars, name)
 end
 
 local function lookup(vars, name, filter)

@@ -37,6 +37,17 @@ do
       assert.is_nil(template.string('{absent.field}', vars))
     end)
 
+    it('index a list by number and treat JSON null as unset, as capture paths do', function()
+      local json = require 'tokrun.json'
+      local v = { roles = { 'admin', 'ops' }, gone = json.null, obj = { ['2'] = 'by name' } }
+      assert.equal('ops', template.string('{roles.2}', v))
+      assert.equal('first admin', template.string('first {roles.1}', v))
+      assert.is_nil(template.string('{roles.3}', v))
+      assert.is_nil(template.string('{gone.x}', { gone = { x = json.null } }))
+      assert.equal('by name', template.string('{obj.2}', v))
+      assert.equal(require('tokrun.response').path(v, 'roles.2'), template.get(v, 'roles.2'))
+    end)
+
     it('name the whole path and its head', function()
       local got = {}
       for name, head in template.names('{key_file.client_email} {plain|form} {use.mint.token}') do
