@@ -2,6 +2,7 @@
 -- re-signed on every attempt, retried by policy within the run's deadline),
 -- captures into vars, and the result out.  Leases taken by a step are
 -- released again when the run fails before delivering them.
+local backoff = require 'tokrun.backoff'
 local errors = require 'tokrun.errors'
 local json = require 'tokrun.json'
 local steps = require 'tokrun.steps'
@@ -14,10 +15,6 @@ local M = {}
 local type, pairs, ipairs, tostring, tonumber, pcall, error =
   type, pairs, ipairs, tostring, tonumber, pcall, error
 local string_format, sort = string.format, table.sort
-local random, min = math.random, math.min
-
-M.BACKOFF_BASE = 0.25   -- seconds between release attempts; doubles, full jitter
-M.BACKOFF_CAP = 8
 
 -- The vars templates see: builtins, then captures and derived values, then
 -- parameters.
@@ -95,15 +92,6 @@ function dispatch(ctx, step, vars, where)
   return steps.handler(steps.kind_of(step))(ctx, step, vars, where)
 end
 
--- Waits before release attempt n+1; false when the deadline does not allow it.
-local function backoff(ctx, attempt)
-  local wait = random() * min(M.BACKOFF_CAP, M.BACKOFF_BASE * 2 ^ (attempt - 1))
-  if wait >= ctx.deadline - sys.monotonic() then return false end
-  if ctx.verbose then ctx.log(string_format('* retrying the release in %.2fs', wait)) end
-  sys.sleep(wait)
-  return true
-end
-
 local function ttl_seconds(ttl, vars)
   if type(ttl) == 'table' then
     local unit = ttl.seconds and 1 or ttl.minutes and 60 or ttl.hours and 3600
@@ -168,7 +156,7 @@ function M.release(ctx, lease, vars)
     end)
     if ok then return true end
     last = errors.wrap(err)
-    if not backoff(ctx, attempt) then break end
+    if not backoff.wait(ctx, attempt, nil, 'the release') then break end
   end
   errors.raise('release', string_format('%s: releasing lease %s failed: %s', decl.name, tostring(lease), last.message),
     { http_status = last.http_status, provider_code = last.provider_code, lease = lease })

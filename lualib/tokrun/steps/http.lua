@@ -1,6 +1,7 @@
 -- The http step kind: build the request (afresh, re-signed, for every
 -- attempt), send it within the run's deadline, re-send it only as its
 -- `resend` policy allows, then read the answer by declaration.
+local backoff = require 'tokrun.backoff'
 local errors = require 'tokrun.errors'
 local json = require 'tokrun.json'
 local request = require 'tokrun.request'
@@ -8,13 +9,9 @@ local response = require 'tokrun.response'
 local trace = require 'tokrun.trace'
 local transport = require 'tokrun.transport'
 local url = require 'tokrun.url'
-local sys = require 'tokrun.sys'
 
 local pairs, type, tonumber, pcall, error, next = pairs, type, tonumber, pcall, error, next
-local string_format, random, min, max = string.format, math.random, math.min, math.max
-
-local BACKOFF_BASE = 0.25   -- seconds; doubles per attempt, full jitter
-local BACKOFF_CAP = 8
+local string_format = string.format
 
 -- a transport failure's kind -> the error kind (proxy: a 407 or a refused CONNECT)
 local TRANSPORT_KIND = { connect = 'network', dns = 'network', dropped = 'network',
@@ -48,15 +45,6 @@ local function should_retry(policy, resp, err)
   if status == 502 or status == 504 then return REPEATABLE[policy] or false end
   if status == 500 then return policy == 'safe' end
   return false
-end
-
--- Waits before attempt n+1; false when the deadline does not allow it.
-local function backoff(ctx, attempt, floor)
-  local wait = max(random() * min(BACKOFF_CAP, BACKOFF_BASE * 2 ^ (attempt - 1)), floor or 0)
-  if wait >= ctx.deadline - sys.monotonic() then return false end
-  trace.note(ctx, '* retrying in %.2fs', wait)
-  sys.sleep(wait)
-  return true
 end
 
 local PARSERS = { json = json.decode }
@@ -104,7 +92,7 @@ return function(ctx, step, vars, where)
     if not retry or attempt == attempts then break end
     if resp then trace.response(ctx, resp) end
     shown = resp
-    if not backoff(ctx, attempt, floor) then break end
+    if not backoff.wait(ctx, attempt, floor) then break end
   end
   if err then
     local msg = string_format('%s: %s', where, err.message)
