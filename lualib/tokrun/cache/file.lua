@@ -117,7 +117,7 @@ function File:lock(key)
   return false
 end
 
-function File:unlock(lock)
+function File.unlock(_, lock)
   lock:unlock()
 end
 
