@@ -37,7 +37,10 @@ function M.location(opts)
   end
   if type(where) == 'string' and where:match('^%a+://') then
     local url, err = require('tokrun.cache.redis').parse(where)
-    if not url then errors.raise('usage', string_format("--cache=%s: %s", where, err)) end
+    if not url then
+      -- the URL is not repeated: it may hold a password
+      errors.raise('usage', string_format('--cache=%s: %s', where:match('^%a+://'), err))
+    end
     return 'redis', url
   end
   return 'file', where
@@ -84,7 +87,7 @@ local function encode(ctx, result)
   end
   sort(env_token)
   entry.env, entry.env_token = env, json.array(env_token)
-  entry.recipe_path, entry.recipe_sha256 = ctx.recipe_path, ctx.recipe_sha256
+  entry.recipe, entry.recipe_path, entry.recipe_sha256 = ctx.decl.name, ctx.recipe_path, ctx.recipe_sha256
   return json.encode(entry)
 end
 
