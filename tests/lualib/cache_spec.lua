@@ -163,9 +163,9 @@ describe('tokrun.cache', function()
       assert.equal('redis', kind)
       assert.same({ '127.0.0.1', 7000, 3, false }, { u.host, u.port, u.db, u.tls })
       kind, u = cache.location { cache = 'rediss://cache.example' }
-      assert.same({ 'cache.example', 6379, 0, true }, { u.host, u.port, u.db, u.tls })
+      assert.same({ 'redis', 'cache.example', 6379, 0, true }, { kind, u.host, u.port, u.db, u.tls })
       kind, u = cache.location { cache = 'unix:///run/redis.sock' }
-      assert.equal('/run/redis.sock', u.path)
+      assert.same({ 'redis', '/run/redis.sock' }, { kind, u.path })
       kind, u = cache.location { cache = '/some/dir' }
       assert.same({ 'file', '/some/dir' }, { kind, u })
     end)
