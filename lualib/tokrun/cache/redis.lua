@@ -90,6 +90,7 @@ local SHOWN = { SET = 2, GET = 2, DEL = 2, EVAL = 0, PING = 1, SELECT = 2, AUTH 
 local function trace(argv)
   local shown = SHOWN[argv[1]] or 1
   local out = { argv[1] }
+  if argv[1] == 'AUTH' then return 'AUTH <redacted>' end
   if argv[1] == 'EVAL' then
     out[2] = '<script>'
     for i = 3, 3 + (tonumber(argv[3]) or 0) do out[#out + 1] = argv[i] end
@@ -121,13 +122,32 @@ end
 -- TOKRUN_CACHE_KEY, tampering) is a miss with a warning.
 function Redis:get(key)
   local sealed = self:call({ 'GET', key })
-  if not sealed then return nil end
+  if not sealed then
+    self:check_key()
+    return nil
+  end
   local text = self.redis.open(self.value_key, key, sealed)
   if not text then
     self.warn(string_format('warning: shared cache %s: an entry does not decrypt with this '
       .. 'TOKRUN_CACHE_KEY (another key, or altered); minting a new one', self.where.label))
   end
   return text
+end
+
+-- On a miss, once per run: a record every host seals under its key tells
+-- a host whose TOKRUN_CACHE_KEY differs from the fleet's (its entries,
+-- named under another key, are never found).
+local CHECK = 'tokrun:v1:key-check'
+function Redis:check_key()
+  if self.checked then return end
+  self.checked = true
+  local sealed = self:call({ 'GET', CHECK })
+  if not sealed then
+    self:call({ 'SET', CHECK, self.redis.seal(self.value_key, CHECK, 'tokrun cache key'), 'NX' })
+  elseif not self.redis.open(self.value_key, CHECK, sealed) then
+    self.warn(string_format('warning: shared cache %s: entries there were stored under another '
+      .. 'TOKRUN_CACHE_KEY; this host cannot share them (minting its own)', self.where.label))
+  end
 end
 
 function Redis:lock(key)
