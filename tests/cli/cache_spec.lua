@@ -233,6 +233,20 @@ describe('--cache', function()
     end
     assert.is_true(run({ '--cache', RECIPE }, { ECHO_TOKEN = 't', ECHO_COUNT_FILE = count, XDG_CACHE_HOME = xdg }).json.cached)
   end)
+
+  it('serves a hit without mapping hiredis, libssl or libcurl', function()
+    local _, cache, count = setup_dirs()
+    local env = { ECHO_TOKEN = 't', ECHO_COUNT_FILE = count }
+    run({ '--cache=' .. cache, RECIPE }, env)
+    env.LD_DEBUG = 'files'
+    local r = run({ '--cache=' .. cache, RECIPE }, env)
+    assert.equal(0, r.code)
+    assert.is_true(r.json.cached)
+    assert.matches('file=libcrypto', r.stderr)   -- LD_DEBUG did report
+    for _, lib in ipairs { 'libhiredis', 'libssl', 'libcurl' } do
+      assert.is_nil(r.stderr:find('file=' .. lib, 1, true), lib)
+    end
+  end)
 end)
 
 teardown(cli.cleanup)
