@@ -446,6 +446,19 @@ static int conn_command(lua_State *L)
   return n;
 }
 
+/* conn:settimeout(seconds): the bound on each later command */
+static int conn_settimeout(lua_State *L)
+{
+  redis_conn *c = luaL_checkudata(L, 1, REDIS_CONN);
+  double t = luaL_checknumber(L, 2);
+  luaL_argcheck(L, t > 0 && t <= REDIS_MAX_TIMEOUT, 2, "timeout must be a positive number of seconds");
+  if (c->ctx)
+    redisSetTimeout(c->ctx, to_timeval(t));
+  else if (c->fd != -1)
+    set_io_timeout(c->fd, t);
+  return 0;
+}
+
 static int conn_close_method(lua_State *L)
 {
   conn_close(luaL_checkudata(L, 1, REDIS_CONN));
@@ -521,6 +534,7 @@ static int redis_open(lua_State *L)
 
 static const luaL_Reg conn_methods[] = {
   {"command", conn_command},
+  {"settimeout", conn_settimeout},
   {"close", conn_close_method},
   {NULL, NULL}};
 

@@ -104,6 +104,17 @@ describe('tokrun.redis', function()
     assert(ok, e)
   end)
 
+  it('bounds later commands by settimeout', function()
+    local c = assert(redis.connect { host = '127.0.0.1', port = srv.port, timeout = 30 })
+    c:settimeout(0.2)
+    srv:pause()
+    local r, err = c:command { 'PING' }
+    srv:resume()
+    assert.is_nil(r)
+    assert.equal('timeout', err.kind)
+    assert.has_error(function() c:settimeout(0) end)
+  end)
+
   it('times out connecting to a full backlog', function()
     local hole = mock.blackhole()
     local c, err = redis.connect { host = '127.0.0.1', port = hole.port, timeout = 0.3 }

@@ -107,6 +107,11 @@ end
 
 -- self:call(argv) -> reply; raises cache_down when Redis cannot answer
 function Redis:call(argv)
+  local t = math.max(0.05, math_min(M.TIMEOUT, self.deadline - sys.monotonic()))
+  if t < self.io_timeout then   -- never past --timeout
+    self.conn:settimeout(t)
+    self.io_timeout = t
+  end
   if self.verbose then self.log('tokrun: redis: ' .. trace(argv)) end
   local reply, err = self.conn:command(argv)
   if reply == nil then error(down(self, err), 0) end
@@ -181,11 +186,11 @@ function M.open(where, opts, ctx)
   local name_key, value_key = shared_keys()
   local redis = require 'tokrun.redis'
   local self = setmetatable({ where = where, redis = redis, name_key = name_key, value_key = value_key,
-    verbose = ctx.verbose, log = ctx.log, lock_ms = math_floor(opts.timeout * 1000),
+    verbose = ctx.verbose, log = ctx.log, lock_ms = math.max(1, math_floor(opts.timeout * 1000)),
     warn = function(line) io.stderr:write('tokrun: ', ctx.secrets:apply(line), '\n') end,
     poll = { 0.01, 0.25 }, label = 'redis', shared = true }, Redis)
-  local left = ctx.deadline - sys.monotonic()
-  local timeout = math.max(0.05, math_min(M.TIMEOUT, left))
+  local timeout = math.max(0.05, math_min(M.TIMEOUT, ctx.deadline - sys.monotonic()))
+  self.deadline, self.io_timeout = ctx.deadline, timeout
   if self.verbose then self.log('tokrun: redis: connect ' .. where.label) end
   local conn, err = redis.connect { host = where.host, port = where.port, path = where.path,
     tls = where.tls, cacert = opts.cache_cacert, timeout = timeout }
