@@ -79,19 +79,14 @@ static int conn_gc(lua_State *L)
   return 0;
 }
 
-/* nil, {kind=, message=} */
+/* nil, {kind=, message=} (tokrun_fail_kind) with a formatted message */
 static int redis_fail(lua_State *L, const char *kind, const char *fmt, ...)
 {
   va_list ap;
-  lua_pushnil(L);
-  lua_createtable(L, 0, 2);
-  lua_pushstring(L, kind);
-  lua_setfield(L, -2, "kind");
   va_start(ap, fmt);
-  lua_pushvfstring(L, fmt, ap);
+  const char *msg = lua_pushvfstring(L, fmt, ap);
   va_end(ap);
-  lua_setfield(L, -2, "message");
-  return 2;
+  return tokrun_fail_kind(L, kind, msg);
 }
 
 static const char *tls_error(void)
@@ -517,15 +512,18 @@ static int redis_open(lua_State *L)
   size_t aadlen, len;
   const char *aad = luaL_checklstring(L, 2, &aadlen);
   const unsigned char *in = (const unsigned char *)luaL_checklstring(L, 3, &len);
-  if (len < AEAD_NONCE + AEAD_TAG || len > INT32_MAX / 2)
-    return 0;
+  if (len < AEAD_NONCE + AEAD_TAG || len > INT32_MAX / 2) {
+    luaL_pushfail(L);
+    return 1;
+  }
   size_t n = len - AEAD_NONCE - AEAD_TAG;
   unsigned char *out = lua_newuserdatauv(L, n + 1, 0);
   unsigned char tag[AEAD_TAG];
   memcpy(tag, in + AEAD_NONCE + n, AEAD_TAG);
   if (!aead(key, in, aad, aadlen, in + AEAD_NONCE, n, out, tag, 0)) {
     OPENSSL_cleanse(out, n + 1);
-    return 0;
+    luaL_pushfail(L);
+    return 1;
   }
   lua_pushlstring(L, (const char *)out, n);
   OPENSSL_cleanse(out, n + 1);
@@ -536,6 +534,11 @@ static const luaL_Reg conn_methods[] = {
   {"command", conn_command},
   {"settimeout", conn_settimeout},
   {"close", conn_close_method},
+  {NULL, NULL}};
+
+static const luaL_Reg conn_meta[] = {
+  {"__gc", conn_gc},
+  {"__close", conn_gc},
   {NULL, NULL}};
 
 static const luaL_Reg redis_funcs[] = {
@@ -557,15 +560,7 @@ int luaopen_tokrun_redis(lua_State *L);
 int luaopen_tokrun_redis(lua_State *L)
 {
   pin_self();
-  if (luaL_newmetatable(L, REDIS_CONN)) {
-    lua_pushcfunction(L, conn_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, conn_gc);
-    lua_setfield(L, -2, "__close");
-    luaL_newlib(L, conn_methods);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
+  tokrun_newclass(L, REDIS_CONN, conn_meta, conn_methods);
   luaL_newlib(L, redis_funcs);
   return 1;
 }

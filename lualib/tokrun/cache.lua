@@ -1,10 +1,11 @@
--- The credential cache policy, written once for every backend: the key
--- (the recipe's canonical path and content, its non-secret parameters, the
--- TLS options, and an HMAC of its secrets -- never the secrets), what is
--- fresh (--min-ttl, --max-age), single flight (one mints, the others wait
--- within --timeout and reuse), and what is cached.  Storage is a backend:
--- tokrun.cache.file (a private directory) or tokrun.cache.redis (shared by
--- a fleet), each with name, get, lock, unlock, put and drop.
+-- The credential cache policy (docs/cli.md, Cache), written once for every
+-- backend: the key (the recipe's canonical path and content, its
+-- non-secret parameters, the TLS options, and an HMAC of its secrets --
+-- never the secrets), what is fresh (--min-ttl, --max-age), single flight
+-- (one mints, the others wait within --timeout and reuse), and what is
+-- cached.  Storage is a backend: tokrun.cache.file (a private directory)
+-- or tokrun.cache.redis (shared by a fleet), each with name, get, lock,
+-- unlock, put and drop.
 local errors = require 'tokrun.errors'
 local hmac = require 'tokrun.hmac'
 local json = require 'tokrun.json'

@@ -1,4 +1,4 @@
--- Errors a run can end with: a kind from SPEC section 4, a message that
+-- Errors a run can end with: a kind (docs/cli.md, Exit codes), a message that
 -- names the recipe, step and parameter, and the exit code cron sees.
 local M = {}
 

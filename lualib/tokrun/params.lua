@@ -1,4 +1,4 @@
--- Recipe parameters (SPEC section 3): where each value comes from, what it
+-- Recipe parameters (docs/cli.md, Parameters and secrets): where each value comes from, what it
 -- must look like, and errors that say how to set it without ever repeating
 -- a secret's value.
 local M = {}
@@ -12,7 +12,7 @@ local find, format, gsub, lower, match, sub =
 local concat, sort = table.concat, table.sort
 local tointeger = math.tointeger
 
--- A _FILE is read whole up to this size (SPEC section 3).
+-- A _FILE is read whole up to this size (docs/cli.md, Parameters and secrets).
 local MAX_FILE = 64 * 1024
 M.MAX_FILE = MAX_FILE
 

@@ -1,4 +1,4 @@
--- Redaction (SPEC section 9): a redactor learns the secrets of a run and
+-- Redaction (docs/cli.md, Safety): a redactor learns the secrets of a run and
 -- removes them, in every form a request or a trace can carry them, from
 -- anything tokrun prints other than the result itself.
 local M = {}

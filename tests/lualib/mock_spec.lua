@@ -1,4 +1,4 @@
--- SPEC section 10: the mock-server kit serves routes concurrently from its
+-- The mock-server kit serves routes concurrently from its
 -- own process, records requests, injects faults, and speaks HTTPS with a
 -- test CA.  curl is the client, as it is independent of the kit.
 local mock = require 'tokrun.mock'
@@ -233,5 +233,20 @@ describe('mock.start', function()
     mock.stop_all()
     assert.is_false(running(a.pid))
     assert.is_false(running(b.pid))
+  end)
+end)
+
+describe('the mock kit', function()
+  it('is a library of its own, not embedded in the credential binary', function()
+    local bin = os.getenv('TOKRUN_BIN') or require('tokrun.sys').paths().exe
+    local f = assert(io.open(bin, 'rb'))
+    local image = f:read('a')
+    f:close()
+    assert.truthy(image:find('lualib/tokrun/engine.lua', 1, true), 'the library is embedded')
+    assert.falsy(image:find('tokrun/mock', 1, true))
+    assert.falsy(image:find('tokrun.mock', 1, true))
+    for _, m in ipairs({ 'tokrun.mock', 'tokrun.mock.server', 'tokrun.mock.http', 'tokrun.mock.loop' }) do
+      assert.truthy(package.searchpath(m, package.path), m)
+    end
   end)
 end)

@@ -1,4 +1,4 @@
--- SPEC section 3: where a parameter's value comes from, and errors that say
+-- Where a parameter's value comes from, and errors that say
 -- how to set it without ever showing a secret.
 local params = require 'tokrun.params'
 

@@ -1,4 +1,4 @@
--- SPEC section 9: secrets never reach a trace, an error or a warning, in any
+-- Secrets never reach a trace, an error or a warning, in any
 -- of the forms a request carries them.
 local redact = require 'tokrun.redact'
 local codec = require 'tokrun.codec'

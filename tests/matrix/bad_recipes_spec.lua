@@ -3,7 +3,7 @@
 -- code (65) and one clear line naming the file -- or, for a bound that
 -- only the run's deadline enforces, the timeout's documented 69 -- and
 -- never crashes, hangs, prints a traceback or calls itself an internal
--- error (SPEC sections 4, 6 and 9).
+-- error.
 local cli = require 'cli_helper'
 local sys = require 'tokrun.sys'
 

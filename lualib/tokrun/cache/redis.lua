@@ -156,7 +156,7 @@ function Redis:check_key()
 end
 
 function Redis:lock(key)
-  local owner = codec.hex(hmac.random(16))
+  local owner = codec.hex(sys.random(16))
   local ok = self:call({ 'SET', key .. ':lock', owner, 'NX', 'PX', tostring(self.lock_ms) })
   return ok and { key = key .. ':lock', owner = owner } or false
 end
