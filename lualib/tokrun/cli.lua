@@ -35,9 +35,9 @@ Options:
                            exported to a child)
   -o, --output FILE        write the result to FILE atomically, mode 0600
   -f, --format FMT         json (default), token, env, exec-credential
-      --cache[=DIR|URL]    reuse a cached credential while it is fresh
-                           (default DIR: $TOKRUN_CACHE, else $XDG_CACHE_HOME/tokrun);
-                           URL: redis://HOST:PORT/DB, rediss://..., unix:///PATH
+      --cache[=DIR|URL]    reuse a cached credential while it is fresh (default:
+                           $TOKRUN_CACHE, else $XDG_CACHE_HOME/tokrun); a URL,
+                           redis://HOST:PORT/DB, rediss://... or unix:///PATH,
                            shares it across hosts (needs TOKRUN_CACHE_KEY)
       --cache-cacert FILE  trust these CA certificates for rediss://
       --cache-fallback=local|fail  when Redis cannot be reached: use the
