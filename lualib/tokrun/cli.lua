@@ -35,10 +35,11 @@ Options:
                            exported to a child)
   -o, --output FILE        write the result to FILE atomically, mode 0600
   -f, --format FMT         json (default), token, env, exec-credential
-      --cache[=DIR|URL]    reuse a cached credential while it is fresh (default:
-                           $TOKRUN_CACHE, else $XDG_CACHE_HOME/tokrun); a URL,
-                           redis://HOST:PORT/DB, rediss://... or unix:///PATH,
-                           shares it across hosts (needs TOKRUN_CACHE_KEY)
+      --cache[=DIR|URL]    reuse a cached credential while it is fresh
+                           (default: $TOKRUN_CACHE, else
+                           $XDG_CACHE_HOME/tokrun); a URL (redis://HOST:PORT/DB,
+                           rediss://..., unix:///PATH) shares it across
+                           hosts (needs TOKRUN_CACHE_KEY)
       --cache-cacert FILE  trust these CA certificates for rediss://
       --cache-fallback=local|fail  when Redis cannot be reached: use the
                            local cache with a warning (default) or fail (69)
