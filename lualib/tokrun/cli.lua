@@ -37,7 +37,7 @@ Options:
   -f, --format FMT         json (default), token, env, exec-credential
       --cache[=DIR|URL]    reuse a cached credential while it is fresh
                            (default: $TOKRUN_CACHE, else
-                           $XDG_CACHE_HOME/tokrun); a URL (redis://HOST:PORT/DB,
+                           $XDG_CACHE_HOME/tokrun); a URL (redis://HOST/DB,
                            rediss://..., unix:///PATH) shares it across
                            hosts (needs TOKRUN_CACHE_KEY)
       --cache-cacert FILE  trust these CA certificates for rediss://
