@@ -9,6 +9,7 @@
 local errors = require 'tokrun.errors'
 local hmac = require 'tokrun.hmac'
 local json = require 'tokrun.json'
+local params = require 'tokrun.params'
 local sys = require 'tokrun.sys'
 
 local M = {}
@@ -22,7 +23,7 @@ local math_min = math.min
 M.MAX_ENTRY = (1 << 20) + 64 * 1024
 
 local function warn(ctx, msg)
-  io.stderr:write('tokrun: ', ctx.secrets:apply(msg), '\n')
+  io.stderr:write('tokrun: ', ctx.secrets:line(msg), '\n')
 end
 
 -- M.location(opts) -> "file", dir | "redis", parsed URL.  --cache with no
@@ -60,9 +61,10 @@ local function material(ctx, opts)
   local secrets = {}
   for _, p in ipairs(ctx.decl.params or {}) do
     local v = ctx.values[p.name]
-    if type(v) == 'table' then v = concat(v, ',') end
+    local file = type(v) == 'table' and params.file_text(v)   -- a JSON key file: its text, a secret
+    if type(v) == 'table' then v = file or concat(v, ',') end
     local line = p.name .. '=' .. (v == nil and '' or tostring(v))
-    if p.secret then secrets[#secrets + 1] = line else parts[#parts + 1] = 'param:' .. line end
+    if p.secret or file then secrets[#secrets + 1] = line else parts[#parts + 1] = 'param:' .. line end
   end
   sort(secrets)
   return parts, secrets

@@ -187,7 +187,7 @@ function M.open(where, opts, ctx)
   local redis = require 'tokrun.redis'
   local self = setmetatable({ where = where, redis = redis, name_key = name_key, value_key = value_key,
     verbose = ctx.verbose, log = ctx.log, lock_ms = math.max(1, math_floor(opts.timeout * 1000)),
-    warn = function(line) io.stderr:write('tokrun: ', ctx.secrets:apply(line), '\n') end,
+    warn = function(line) io.stderr:write('tokrun: ', ctx.secrets:line(line), '\n') end,
     poll = { 0.01, 0.25 }, label = 'redis', shared = true }, Redis)
   local timeout = math.max(0.05, math_min(M.TIMEOUT, ctx.deadline - sys.monotonic()))
   self.deadline, self.io_timeout = ctx.deadline, timeout
