@@ -232,6 +232,7 @@ local function cmd_check(opts)
 end
 
 local function cmd_list(opts)
+  if #opts.args > 0 then usage("list takes no arguments, got '%s'", opts.args[1]) end
   if opts.leases then return require('tokrun.journal').print_leases() end
   local recipe = require 'tokrun.recipe'
   local seen = {}

@@ -211,6 +211,15 @@ describe('tokrun list and recipe lookup', function()
     assert.truthy(r.stdout:find('velafi', 1, true))
   end)
 
+  it('exits 64 for an argument it does not take, with or without --leases', function()
+    for _, args in ipairs({ { 'list', 'velt' }, { 'list', '--leases', 'velt' } }) do
+      local r = run(args)
+      assert.equal(64, r.code, r.stderr)
+      assert.truthy(one_line(r.stderr), r.stderr)
+      assert.truthy(r.stderr:find("'velt'", 1, true), r.stderr)
+    end
+  end)
+
   it('finds a bare name on TOKRUN_PATH, ignoring relative entries', function()
     local r = run({ '-f', 'token', 'echo_token' },
       { TOKRUN_PATH = 'tests/cli/fixtures::' .. FIX, ECHO_TOKEN = 'by-name' })
