@@ -53,7 +53,7 @@ function M.load(path)
   -- state that already holds more
   sys.set_memory_limit(sys.memory_used() + M.MAX_HEAP)
   local ok, decl = pcall(function()
-    return require('tokrun.validate').recipe(sandbox.bounded(path, M.LOAD_TIMEOUT, chunk), path)
+    return require('tokrun.validate').recipe(sandbox.bounded(path, M.LOAD_TIMEOUT, sandbox.recipe_code, chunk), path)
   end)
   sys.set_memory_limit(0)
   if not ok and decl == 'not enough memory' then

@@ -12,9 +12,6 @@ local M = {}
 
 local pairs, ipairs, tostring, type, pcall = pairs, ipairs, tostring, type, pcall
 local string_format = string.format
--- not the string methods: while a recipe runs they refuse long subjects,
--- and a header or body may be long
-local find = string.find
 
 local function mark_array(t) return json.array(t) end
 
@@ -70,11 +67,11 @@ end
 -- A header value holds no CR, LF or NUL (no header can be injected): one
 -- that would is the fault of the value a placeholder brought in, named.
 local function header_value(name, value, tpl, vars, where)
-  if not find(value, '[\r\n%z]') then return value end
+  if not value:find('[\r\n%z]') then return value end
   if type(tpl) == 'string' then
     for p in template.names(tpl) do
       local v = vars[p]
-      if v ~= nil and find(template.filters.string(v), '[\r\n%z]') then
+      if v ~= nil and template.filters.string(v):find('[\r\n%z]') then
         errors.raise('config', string_format("%s: parameter '%s' holds a CR, LF or NUL, which header %s cannot carry",
           where, p, name))
       end

@@ -120,7 +120,7 @@ end
 -- overflow) is the recipe's fault (65), not tokrun's; tokrun's own errors
 -- (the run's deadline) and the heap bound's 'not enough memory' pass on.
 local function call(f, vars)
-  local ok, r = pcall(f, vars)
+  local ok, r = pcall(require('tokrun.sandbox').recipe_code, f, vars)
   if ok then return r end
   local errors = require 'tokrun.errors'
   if errors.is(r) or r == 'not enough memory' then error(r, 0) end

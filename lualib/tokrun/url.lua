@@ -6,7 +6,6 @@ local M = {}
 
 local type, tostring = type, tostring
 local string_format = string.format
-local find = string.find   -- not the method: while a recipe runs it refuses long subjects
 
 -- M.parse(s) -> {scheme, host, port, user, password, path, query, fragment}
 -- | nil, message, by libcurl's own parser (curl_url): host is lower case,
@@ -14,7 +13,7 @@ local find = string.find   -- not the method: while a recipe runs it refuses lon
 -- scheme's default when absent.
 function M.parse(s)
   if type(s) ~= 'string' then return nil, 'not a string' end
-  if find(s, '[%c ]') then return nil, 'it holds a space or a control character' end
+  if s:find('[%c ]') then return nil, 'it holds a space or a control character' end
   local u, err = require('tokrun.http').parse_url(s)
   if not u then return nil, (err:gsub('^bad URL: ', '')) end
   if u.scheme ~= 'http' and u.scheme ~= 'https' then

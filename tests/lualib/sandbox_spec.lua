@@ -106,6 +106,24 @@ return { name = 'cwork', steps = { { name = 's', url = 'https://example.test/' }
     local r = cli.run({ 'check', dir .. '/cwork.lua' })
     assert.equal(0, r.code, r.stderr)
   end)
+
+  it('guards string methods while recipe code runs, not while tokrun handles what it returned', function()
+    local long = string.rep('x', sandbox.MAX_SUBJECT + 1)
+    local inside = select(2, pcall(sandbox.recipe_code, function() return long:find('y') end))
+    assert.matches('string pattern functions accept at most', inside)
+    assert.is_nil(sandbox.bounded('spec', 5, function() return long:find('y') end))
+    assert.is_nil(long:find('y'))   -- and the plain methods are back afterwards
+  end)
+
+  it('lets a recipe hand a long argument to a command without an internal error', function()
+    write(dir .. '/longarg.lua', [[
+return { name = 'longarg', capabilities = { 'process' },
+  steps = { { name = 's', run = { 'printf', '{"t":"%s"}', string.rep('x', 2 * 1024 * 1024) }, parse = 'json',
+    capture = { t = 't' } } }, emit = { token = '{t}' } }
+]])
+    local r = cli.run({ '--dry-run', dir .. '/longarg.lua' })
+    assert.equal(0, r.code, r.stderr)   -- it was an internal error (70) under --dry-run
+  end)
 end)
 
 describe('the deadline watchdog', function()

@@ -22,7 +22,6 @@ local template = require 'tokrun.template'
 
 local type, pairs, tostring, setmetatable = type, pairs, tostring, setmetatable
 local string_format = string.format
-local find = string.find   -- not the method: while a recipe runs it refuses long subjects
 
 -- How a message names where a template's value came from: the parameter
 -- (or key file field) behind a lone placeholder.
@@ -43,7 +42,7 @@ local MAX_PEM = 1024 * 1024   -- the most tokrun.sign reads of a key or certific
 -- A PEM pasted into a CI variable often arrives with its newlines as "\n".
 local function pem_text(v)
   if type(v) ~= 'string' then return v end
-  if not find(v, '\n', 1, true) and find(v, '\\n', 1, true) then return (string.gsub(v, '\\n', '\n')) end
+  if not v:find('\n', 1, true) and v:find('\\n', 1, true) then return (v:gsub('\\n', '\n')) end
   return v
 end
 
