@@ -219,9 +219,9 @@ function M.capture(step, body, vars, where, secrets)
     end
     if v ~= nil and spec.as then
       local off = spec.utc_offset and template.value(spec.utc_offset, vars)
-      if spec.as == 'datetime' and off ~= nil and timefmt.offset(off) == nil then
-        errors.raise('config', string_format("%s: 'utc_offset' must be a UTC offset like +02:00, got '%s'",
-          where, tostring(off)))
+      if spec.as == 'datetime' and off ~= nil and (type(off) ~= 'string' or timefmt.offset(off) == nil) then
+        errors.raise('config', string_format("%s: 'utc_offset' must be a UTC offset like +02:00, got %s",
+          where, type(off) == 'string' and "'" .. off .. "'" or 'a ' .. type(off)))
       end
       local why
       v, why = convert[spec.as](v, off)

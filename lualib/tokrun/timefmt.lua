@@ -35,10 +35,11 @@ local function epoch(y, mo, d, h, mi, s)
 end
 
 -- M.offset(s) -> seconds east of UTC for "Z", "+02:00", "-0530" | nil
+-- (hours 00..23, minutes 00..59, as RFC 3339 writes them)
 function M.offset(s)
   if s == nil or s == 'Z' or s == 'z' or s == '' then return 0 end
   local sign, h, m = s:match('^([+-])(%d%d):?(%d%d)$')
-  if not sign then return nil end
+  if not sign or tonumber(h) > 23 or tonumber(m) > 59 then return nil end
   local off = tonumber(h) * 3600 + tonumber(m) * 60
   return sign == '-' and -off or off
 end

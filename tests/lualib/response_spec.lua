@@ -101,4 +101,14 @@ describe('capture conversions of times', function()
       assert.matches('expected ' .. c[1], err.message)
     end
   end)
+
+  it('refuse a utc_offset that is not text (a recipe function returning a table) as a config error', function()
+    for _, off in ipairs({ function() return {} end, function() return 2 end, '+25:99' }) do
+      local ok, err = pcall(response.capture, { capture = { t = { path = 't', as = 'datetime', utc_offset = off } } },
+        { t = '2026-01-01T00:00:00' }, {}, "step 'get'")
+      assert.is_false(ok)
+      assert.equal('config', err.kind)
+      assert.matches("'utc_offset' must be a UTC offset like +02:00", err.message, 1, true)
+    end
+  end)
 end)
