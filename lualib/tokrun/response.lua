@@ -215,7 +215,13 @@ function M.capture(step, body, vars, where, secrets)
     if type(spec) == 'string' then spec = { path = spec } end
     local v = M.path(body, spec.path)
     if v ~= nil and spec.match then
-      v = type(v) == 'string' and v:match(spec.match) or nil
+      -- a pattern is parsed as it matches: 'tok_[' passes `check` and fails here
+      local parsed, m = pcall(string.match, type(v) == 'string' and v or '', spec.match)
+      if not parsed then
+        errors.raise('recipe', string_format('%s: capture.%s.match: is not a Lua pattern: %s', where, name,
+          (tostring(m):gsub('^.-:%d+: ', ''))))
+      end
+      v = type(v) == 'string' and m or nil
     end
     if v ~= nil and spec.as then
       local off = spec.utc_offset and template.value(spec.utc_offset, vars)

@@ -16,7 +16,8 @@
 --   map = 'name'          NAME -> such a table (map = 'template': NAME -> template)
 --   custom = 'name'       checked by the named function in recipe.lua (shapes a
 --                         table of words cannot say); `shape` says it for docs
--- and optionally min = N (numbers), pattern = '^...$' (strings), names =
+-- and optionally min = N and max = N (numbers), pattern = '^...$' (strings),
+-- lua_pattern = true (the string is itself a Lua pattern, checked), names =
 -- '^...$' (the keys of a map), kinds = { 'http' } (step words of those kinds).
 local M = {}
 
@@ -154,13 +155,14 @@ M.contexts = {
       doc = 'the claims, a table of templates; {key_fingerprint} is the key\'s SHA256:base64 SPKI fingerprint' },
     iat = { custom = 'jwt_time', shape = 'true or { backdate = SECONDS }', doc = 'issued-at: now, or backdated' },
     nbf = { custom = 'jwt_time', shape = 'true or { backdate = SECONDS }', doc = 'not-before: iat, or backdated' },
-    exp = { type = 'integer', min = 1, doc = 'the lifetime in seconds, counted from iat (from now without one)' },
+    exp = { type = 'integer', min = 1, max = 10 * 365 * 86400,
+      doc = 'the lifetime in seconds, counted from iat (from now without one)' },
     jti = { type = 'boolean', doc = 'a random JWT ID (128 bits, UUID form)' },
   },
 
   jwt_time = {
     doc = 'A time claim moved back against clock drift.',
-    backdate = { type = 'integer', min = 0, doc = 'seconds before now' },
+    backdate = { type = 'integer', min = 0, max = 86400, doc = 'seconds before now (at most a day)' },
   },
 
   auth = {
@@ -182,7 +184,7 @@ M.contexts = {
     path = { type = 'string', required = true, doc = 'a dotted path into the answer: a.b.1.c' },
     as = { enum = { 'epoch_ms', 'epoch_s', 'jwt_exp', 'rfc3339', 'datetime', 'integer', 'string' },
       doc = 'a conversion: times to epoch seconds, integer, string' },
-    match = { type = 'string', doc = 'a Lua pattern whose first capture is kept' },
+    match = { type = 'string', lua_pattern = true, doc = 'a Lua pattern whose first capture is kept' },
     secret = { type = 'boolean', doc = 'the value is a credential: redacted everywhere' },
     optional = { type = 'boolean', doc = 'a missing value is not an error' },
     utc_offset = { template = true, doc = "for as = 'datetime': the server's UTC offset, like +02:00" },

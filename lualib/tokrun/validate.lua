@@ -112,8 +112,14 @@ local function check_scalar(V, w, v, where, word)
     or (t == 'number' and type(v) == 'number') or type(v) == t
   if not ok then fail(V, where, word, 'must be %s, got %s %s', t == 'integer' and 'an integer' or ('a ' .. t),
     type(v), show(v)) end
+  if type(v) == 'number' and v ~= v then fail(V, where, word, 'must be a number, got NaN') end
   if w.min and v < w.min then fail(V, where, word, 'must be at least %s, got %s', tostring(w.min), show(v)) end
+  if w.max and v > w.max then fail(V, where, word, 'must be at most %s, got %s', tostring(w.max), show(v)) end
   if w.pattern and not v:find(w.pattern) then fail(V, where, word, '%s is not allowed here', show(v)) end
+  if w.lua_pattern then
+    local valid, msg = pcall(string.find, '', v)
+    if not valid then fail(V, where, word, 'is not a Lua pattern: %s', (tostring(msg):gsub('^.-:%d+: ', ''))) end
+  end
 end
 
 local function check_enum(V, enum, v, where, word)

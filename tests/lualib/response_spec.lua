@@ -111,4 +111,12 @@ describe('capture conversions of times', function()
       assert.matches("'utc_offset' must be a UTC offset like +02:00", err.message, 1, true)
     end
   end)
+
+  it('report a capture match that is no Lua pattern as the recipe\'s error, even past `check`', function()
+    local ok, err = pcall(response.capture, { capture = { t = { path = 't', match = 'tok_(%w+)[' } } },
+      { t = 'tok_abc' }, {}, "step 'get'")
+    assert.is_false(ok)
+    assert.equal('recipe', err.kind)
+    assert.equal("step 'get': capture.t.match: is not a Lua pattern: malformed pattern (missing ']')", err.message)
+  end)
 end)

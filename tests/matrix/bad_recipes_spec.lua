@@ -34,6 +34,9 @@ local CASES = {
   run_without_process = { says = "needs capabilities = { 'process' }" },
   insecure = { says = 'recipes cannot turn TLS verification off' },
   insecure_top = { says = "unknown word 'insecure'" },
+  bad_match_pattern = { says = "capture.token.match: is not a Lua pattern: malformed pattern (missing ']')" },
+  jwt_exp_overflow = { says = 'jwt.exp: must be at most 315360000' },
+  nan_timeout = { says = 'timeout: must be a number, got NaN' },
   -- valid declarations whose function values misbehave only when run
   -- (the run's bounds name the recipe, not its file: `names`)
   run_loop = { check_ok = true, args = { '--timeout', '3' }, code = 69, says = 'still running after --timeout 3s',
