@@ -30,7 +30,8 @@ Options:
       --env-file FILE      read NAME=VALUE lines for parameter lookup (never
                            exported to a child)
   -o, --output FILE        write the result to FILE atomically, mode 0600
-  -f, --format FMT         json (default), token, env, exec-credential
+  -f, --format FMT         json (default), token, env, exec-credential,
+                           aws-credential-process
       --cache[=DIR]        reuse a cached credential while it is fresh
                            (default DIR: $XDG_CACHE_HOME/tokrun)
       --min-ttl SECONDS    with --cache: remint when less is left (default 300)
@@ -147,8 +148,9 @@ function M.parse(argv)
   opts.command = command or 'run'
   opts.args = args
   opts.format = opts.format or 'json'
-  if not require('tokrun.output').formats[opts.format] then
-    usage("unknown format '%s' (json, token, env, exec-credential)", opts.format)
+  local output = require 'tokrun.output'
+  if not output.formats[opts.format] then
+    usage("unknown format '%s' (%s)", opts.format, concat(output.names, ', '))
   end
   opts.timeout = opts.timeout or 60
   opts.retries = opts.retries or 2
@@ -266,7 +268,9 @@ end
 -- Delivers a result: stdout or -o FILE.  A credential that cannot be
 -- minted again goes to stdout when the file cannot be written (exit 74).
 local function deliver(opts, ctx, result)
-  local text = require('tokrun.output').render(result, opts.format)
+  local text, rerr = require('tokrun.output').render(result, opts.format,
+    { exec_info = os.getenv('KUBERNETES_EXEC_INFO') })
+  if not text then M.undeliverable(ctx, result, rerr) end
   if not opts.output then
     stdout:write(text)
     return 0
@@ -283,6 +287,25 @@ local function deliver(opts, ctx, result)
   return 74
 end
 
+-- A result the chosen output cannot carry: the lease it holds is checked
+-- back in first (never stranded), then the error is raised.
+function M.undeliverable(ctx, result, err)
+  local msg = ctx.decl.name .. ': ' .. err.message
+  if result.lease then
+    ctx.deadline = sys.monotonic() + ctx.timeout
+    local ok, rerr = pcall(M.bounded, ctx, require('tokrun.engine').release, ctx, result.lease)
+    msg = msg .. (ok and string_format('; lease %s was released', result.lease)
+      or ('; ' .. errors.wrap(rerr).message))
+  end
+  errors.raise(err.kind, msg)
+end
+
+-- Refuses (64) a format that cannot deliver this recipe, before it runs.
+function M.check_format(ctx, format, what)
+  local why = require('tokrun.output').refuse(ctx.decl, format, what)
+  if why then usage('%s', why) end
+end
+
 local function cmd_run(opts)
   if #opts.args ~= 1 then usage('expected one RECIPE, got %d arguments', #opts.args) end
   if opts.insecure then
@@ -292,6 +315,7 @@ local function cmd_run(opts)
   if opts.cache and ctx.decl.release then
     usage('%s: a recipe that yields a lease is never cached; drop --cache', ctx.decl.name)
   end
+  M.check_format(ctx, opts.format)
   if opts.cache and not opts.insecure and not opts.now and not opts.dry_run then
     return require('tokrun.cache').run(opts, ctx, function()
       return M.checkout(ctx)

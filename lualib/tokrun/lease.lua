@@ -69,6 +69,12 @@ function M.exec(opts, cli)
     -- them to the command, and nothing ends tokrun with a lease held
     result = cli.checkout(ctx, true)
   end
+  for name, v in pairs(result.env or {}) do   -- an environment cannot hold a NUL byte
+    if tostring(v):find('\0', 1, true) then
+      cli.undeliverable(ctx, result, { kind = 'protocol',
+        message = string_format('the credential cannot be passed in the environment: %s holds a NUL byte', name) })
+    end
+  end
   local r = sys.exec_child { argv = opts.cmd, env = child_env(ctx, result), timeout = opts.exec_timeout }
   if r.exec_error then io.stderr:write('tokrun: exec: cannot run ', r.exec_error, '\n') end
   if r.timed_out then

@@ -103,7 +103,8 @@ local top_fields = {
 }
 local emit_fields = {
   token = TEMPLATE, token_type = TEMPLATE, expires_at = TEMPLATE, ttl = VALUE,
-  data = VALUE, env = 'table',
+  data = VALUE, env = 'table', username = TEMPLATE,
+  access_key_id = TEMPLATE, secret_access_key = TEMPLATE, session_token = TEMPLATE,
 }
 local capture_fields = {
   path = 'string', as = 'string', match = 'string', secret = 'boolean',
