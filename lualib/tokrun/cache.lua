@@ -127,6 +127,20 @@ local function store(path, result, secrets)
   if not ok then io.stderr:write('tokrun: warning: cannot write the cache ', secrets:apply(err), '\n') end
 end
 
+-- M.forget(opts, ctx [, token]) -> true when the entry was dropped.  With
+-- token, only an entry holding that token (the credential a client just
+-- rejected): an erase meant for another helper's credential keeps ours.
+function M.forget(opts, ctx, token)
+  local dir = M.dir(opts.cache)
+  local path = dir .. '/' .. M.key(ctx, opts, dir) .. '.json'
+  if token ~= nil then
+    local data = read_private(path, M.MAX_ENTRY)
+    local entry = data and json.decode(data)
+    if type(entry) ~= 'table' or entry.token ~= token then return false end
+  end
+  return os.remove(path) ~= nil
+end
+
 -- M.run(opts, ctx, mint, deliver) -> exit status.  A fresh entry is
 -- delivered with "cached": true and no network; otherwise the lock holder
 -- mints and stores, and the others wait for it (within --timeout).

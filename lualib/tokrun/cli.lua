@@ -18,6 +18,8 @@ Usage:
   tokrun release [OPTIONS] RECIPE LEASE   release a lease printed by a run
   tokrun check RECIPE...                  validate recipes; no network
   tokrun list                             recipes on the search path
+  tokrun git-credential [OPTIONS] RECIPE get|store|erase
+                                          git's credential helper (credential.helper)
   tokrun lua SCRIPT [ARGS...]             run a Lua script with tokrun's modules
   tokrun --help [RECIPE] | --version      this help, or a recipe's parameters
 
@@ -108,13 +110,19 @@ local function set_option(opts, long, value)
   end
 end
 
+M.COMMANDS = { exec = true, release = true, check = true, list = true, ['git-credential'] = true }
+
+-- A helper link's name -> its module (tokrun reads argv[0]).
+M.LINKS = { ['docker-credential-tokrun'] = 'tokrun.helper.docker',
+  ['terraform-credentials-tokrun'] = 'tokrun.helper.terraform' }
+
 -- M.parse(argv) -> opts.  opts.command, opts.args (positional), opts.cmd
 -- (after --, for exec), and one field per option.
 function M.parse(argv)
   local opts, args = {}, {}
   local i = 1
   local command
-  if argv[1] == 'exec' or argv[1] == 'release' or argv[1] == 'check' or argv[1] == 'list' then
+  if M.COMMANDS[argv[1]] then
     command, i = argv[1], 2
   end
   while i <= #argv do
@@ -427,6 +435,8 @@ local function dispatch(opts)
   if opts.command == 'list' then return cmd_list(opts) end
   if opts.command == 'release' then return cmd_release(opts) end
   if opts.command == 'exec' then return require('tokrun.lease').exec(opts, M) end
+  if opts.command == 'git-credential' then return require('tokrun.helper.git').main(opts, M) end
+  if opts.link then return require(M.LINKS[opts.link]).main(opts, M) end
   if #opts.args == 0 then
     stderr:write(string_format(M.HELP, sys.paths().recipedir))
     return 64
@@ -438,7 +448,9 @@ end
 function M.main(argv)
   local opts
   local ok, res = xpcall(function()
+    local link = M.LINKS[(argv[0] or ''):match('[^/]*$')]
     opts = M.parse(argv)
+    if link then opts.link, opts.command = (argv[0]):match('[^/]*$'), 'helper' end
     return dispatch(opts)
   end, function(e)
     if errors.is(e) then return e end
@@ -450,6 +462,9 @@ function M.main(argv)
   local secrets = M.current_secrets
   local name = M.current_recipe
   warn(secrets, err.message)
+  if opts and opts.fail_answer then   -- a helper protocol's own failure answer
+    stdout:write(opts.fail_answer(secrets and secrets:apply(err.message) or err.message))
+  end
   if opts and opts.format == 'json' and not opts.output and opts.command == 'run' then
     -- the error object is not the result: it is redacted like stderr (SPEC section 9)
     local shown = err
