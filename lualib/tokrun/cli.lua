@@ -116,13 +116,13 @@ M.COMMANDS = { exec = true, release = true, check = true, list = true, ['git-cre
 M.LINKS = { ['docker-credential-tokrun'] = 'tokrun.helper.docker',
   ['terraform-credentials-tokrun'] = 'tokrun.helper.terraform' }
 
--- M.parse(argv) -> opts.  opts.command, opts.args (positional), opts.cmd
+-- M.parse(argv [, link]) -> opts (a helper link's argv has no subcommand).  opts.command, opts.args (positional), opts.cmd
 -- (after --, for exec), and one field per option.
-function M.parse(argv)
+function M.parse(argv, link)
   local opts, args = {}, {}
   local i = 1
   local command
-  if M.COMMANDS[argv[1]] then
+  if not link and M.COMMANDS[argv[1]] then
     command, i = argv[1], 2
   end
   while i <= #argv do
@@ -449,7 +449,7 @@ function M.main(argv)
   local opts
   local ok, res = xpcall(function()
     local link = M.LINKS[(argv[0] or ''):match('[^/]*$')]
-    opts = M.parse(argv)
+    opts = M.parse(argv, link)
     if link then opts.link, opts.command = (argv[0]):match('[^/]*$'), 'helper' end
     return dispatch(opts)
   end, function(e)
