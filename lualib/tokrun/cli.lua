@@ -116,7 +116,7 @@ M.COMMANDS = { exec = true, release = true, check = true, list = true, ['git-cre
 M.LINKS = { ['docker-credential-tokrun'] = 'tokrun.helper.docker',
   ['terraform-credentials-tokrun'] = 'tokrun.helper.terraform' }
 
--- M.parse(argv [, link]) -> opts (a helper link's argv has no subcommand).  opts.command, opts.args (positional), opts.cmd
+-- M.parse(argv [, link]) -> opts (the argv of a helper link has no subcommand).
 -- (after --, for exec), and one field per option.
 function M.parse(argv, link)
   local opts, args = {}, {}
