@@ -116,8 +116,9 @@ M.COMMANDS = { exec = true, release = true, check = true, list = true, ['git-cre
 M.LINKS = { ['docker-credential-tokrun'] = 'tokrun.helper.docker',
   ['terraform-credentials-tokrun'] = 'tokrun.helper.terraform' }
 
--- M.parse(argv [, link]) -> opts (the argv of a helper link has no subcommand).
--- (after --, for exec), and one field per option.
+-- M.parse(argv [, link]) -> opts.  opts.command, opts.args (positional),
+-- opts.cmd (after --, for exec), and one field per option.  A helper
+-- link's argv (link) has no subcommand.
 function M.parse(argv, link)
   local opts, args = {}, {}
   local i = 1
