@@ -196,15 +196,24 @@ local function backoff(ctx, attempt, floor)
 end
 
 -- The final answer of a step: success or the error it declares, captures.
+-- The answer's body as a table: JSON, or XML with `parse = 'xml'`.
+local function decode_body(step, body)
+  if body == '' then return nil end
+  if step.parse == 'xml' then return (require('tokrun.xml').decode(body, step.max_body)) end
+  return json.decode(body)
+end
+
 local function read_answer(ctx, step, resp, vars, where)
-  local body = resp.body ~= '' and json.decode(resp.body) or nil
+  local body = decode_body(step, resp.body)
   local status = response.status(step, resp, body)
   if not response.ok(step, status, body) then
     error(response.failure(ctx.decl, step, resp, body, status, where), 0)
   end
   if body == nil and resp.body ~= '' and next(step.capture or {}) then   -- a 2xx we cannot read
-    errors.raise('protocol', string_format('%s: the response (HTTP %d) is not JSON [%s, %d bytes]', where,
-      resp.status, resp.headers['content-type'] or 'unknown type', #resp.body), { http_status = resp.status })
+    local _, why = decode_body(step, resp.body)
+    errors.raise('protocol', string_format('%s: the response (HTTP %d) is not %s [%s, %d bytes]%s', where,
+      resp.status, step.parse == 'xml' and 'XML' or 'JSON', resp.headers['content-type'] or 'unknown type',
+      #resp.body, step.parse == 'xml' and why and (': ' .. why) or ''), { http_status = resp.status })
   end
   response.capture(step, body, vars, where, ctx.secrets)
 end

@@ -182,6 +182,11 @@ local function check_step(path, where, step, known, caps)
   elseif not step.url then
     fail(path, "%s: missing field 'url' (or 'run' for a command)", where)
   end
+  local parses = step.run and { table = true, json = true } or { json = true, xml = true }
+  if step.parse ~= nil and not parses[step.parse] then
+    fail(path, "%s: parse must be %s, got '%s'", where, step.run and "'table' or 'json'" or "'json' or 'xml'",
+      tostring(step.parse))
+  end
   if step.insecure then
     fail(path, "%s: recipes cannot turn TLS verification off; only the --insecure option can", where)
   end
