@@ -12,7 +12,7 @@ local string_format, sort = string.format, table.sort
 
 local function collect(v, out)
   if type(v) == 'string' then
-    for name in template.names(v) do out[name] = true end
+    for _, head in template.names(v) do out[head] = true end
   elseif type(v) == 'table' then
     for _, item in pairs(v) do collect(item, out) end
   end

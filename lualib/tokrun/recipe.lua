@@ -146,8 +146,8 @@ end
 -- Every placeholder in v (strings at any depth) must name something known.
 local function check_names(path, where, v, known)
   if type(v) == 'string' then
-    for name in template.names(v) do
-      if not known[name] then
+    for name, head in template.names(v) do
+      if not known[head] then
         fail(path, "%s: undeclared placeholder '{%s}'", where, name)
       end
     end

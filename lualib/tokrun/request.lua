@@ -40,7 +40,7 @@ function M.url(tpl, vars, where)
   if url == nil then
     local missing = {}
     for name in template.names(tpl) do
-      if vars[name] == nil then missing[#missing + 1] = name end
+      if template.get(vars, name) == nil then missing[#missing + 1] = name end
     end
     errors.raise('config', string_format('%s: the URL needs %s, which is not set', where, table.concat(missing, ', ')))
   end

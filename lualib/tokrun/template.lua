@@ -1,4 +1,5 @@
--- Placeholders in recipe values: "{name}" and "{name|filter}".
+-- Placeholders in recipe values: "{name}" and "{name|filter}"; a name may
+-- be a dotted path into a table value ("{key_file.client_email}").
 --
 -- A string that is exactly one placeholder takes the value as it is (an
 -- integer stays an integer, a list stays a list); placeholders inside text
@@ -26,8 +27,19 @@ M.filters = {
   form = function(v) return require('tokrun.codec').form(scalar(v)) end,
 }
 
+-- M.get(vars, name) -> the value of a name or a dotted path ("a.b.c")
+function M.get(vars, name)
+  if not name:find('.', 1, true) then return vars[name] end
+  local v = vars
+  for seg in name:gmatch('[^.]+') do
+    if type(v) ~= 'table' then return nil end
+    v = v[seg]
+  end
+  return v
+end
+
 local function lookup(vars, name, filter)
-  local v = vars[name]
+  local v = M.get(vars, name)
   if v ~= nil and filter ~= '' then
     local f = M.filters[filter]
     if not f then error(string_format("unknown filter '|%s' in {%s|%s}", filter, name, filter), 0) end
@@ -36,9 +48,10 @@ local function lookup(vars, name, filter)
   return v
 end
 
--- M.names(s) -> iterator over the placeholder names in s
+-- M.names(s) -> iterator over the placeholders in s: name (maybe a dotted
+-- path), and its head (the variable it starts from)
 function M.names(s)
-  return s:gmatch('{([%a_][%w_]*)|?[%w_]*}')
+  return s:gmatch('{(([%a_][%w_]*)[%w_.]*)|?[%w_]*}')
 end
 
 -- M.string(s, vars [, encode]) -> the rendered string (or the raw value of
@@ -46,10 +59,10 @@ end
 -- encode(text, name, position) escapes each inserted value by where it
 -- lands (URLs use it).
 function M.string(s, vars, encode)
-  local whole, wfilter = s:match('^{([%a_][%w_]*)|?([%w_]*)}$')
+  local whole, wfilter = s:match('^{([%a_][%w_.]*)|?([%w_]*)}$')
   if whole and not encode then return lookup(vars, whole, wfilter) end
   local missing = false
-  local out = s:gsub('(){([%a_][%w_]*)|?([%w_]*)}', function(pos, name, filter)
+  local out = s:gsub('(){([%a_][%w_.]*)|?([%w_]*)}', function(pos, name, filter)
     local v = lookup(vars, name, filter)
     if v == nil then missing = true; return '' end
     v = scalar(v)
