@@ -227,7 +227,7 @@ function M.prepare(opts, name, only)
   end
   local fixed = opts.now
   return {
-    decl = decl, path = path, source = source, values = values, sources = sources,
+    decl = decl, path = path, source = source, values = values, sources = sources, opts = opts,
     secret_env = secret_env, secrets = secrets, env = env,
     now_ms = fixed and function() return fixed end or sys.now_ms,
     timeout = opts.timeout, deadline = sys.monotonic() + opts.timeout,
@@ -266,6 +266,7 @@ end
 -- takes a lease runs with SIGINT/TERM/HUP deferred, so an interrupted run
 -- releases what it checked out before it ends.
 function M.checkout(ctx, keep_deferred)
+  if ctx.decl.uses and not ctx.use then ctx.use = require('tokrun.uses').run(ctx.opts, M, ctx) end
   local lease = ctx.decl.release and not ctx.dry_run
   if lease then sys.defer_signals(true) end
   local ok, res = pcall(M.bounded, ctx, require('tokrun.engine').run, ctx)

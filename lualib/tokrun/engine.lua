@@ -41,6 +41,7 @@ local function new_vars(ctx)
     if k == 'now_ms' then return ctx.now_ms() end
     if k == 'now' then return ctx.now_ms() // 1000 end
     if k == 'recipe' then return decl.name end
+    if k == 'use' then return ctx.use end
     return values[k]
   end })
   local names = {}
@@ -199,7 +200,7 @@ end
 -- The answer's body as a table: JSON, or XML with `parse = 'xml'`.
 local function decode_body(step, body)
   if body == '' then return nil end
-  if step.parse == 'xml' then return (require('tokrun.xml').decode(body, step.max_body)) end
+  if step.parse == 'xml' then return require('tokrun.xml').decode(body, step.max_body) end
   return json.decode(body)
 end
 

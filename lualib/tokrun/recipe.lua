@@ -99,7 +99,7 @@ local step_fields = {
 local top_fields = {
   name = 'string', description = 'string', params = 'table', derive = 'table',
   steps = 'table', emit = 'table', release = 'table', errors = 'table',
-  capabilities = 'table', mint_once = 'boolean',
+  capabilities = 'table', mint_once = 'boolean', uses = 'table',
 }
 local emit_fields = {
   token = TEMPLATE, token_type = TEMPLATE, expires_at = TEMPLATE, ttl = VALUE,
@@ -239,6 +239,13 @@ function M.validate(decl, path)
   local known = {}
   for k in pairs(M.builtins) do known[k] = true end
   for _, p in ipairs(decl.params or {}) do known[p.name] = true end
+  for name, spec in pairs(decl.uses or {}) do
+    if type(name) ~= 'string' or not name:match('^[%a_][%w_]*$') or type(spec) ~= 'string' then
+      fail(path, "uses: entries must be NAME = 'recipe', got %s = %s", tostring(name), type(spec))
+    end
+    check_names(path, 'uses.' .. name, spec, known)
+  end
+  if decl.uses then known.use = true end
   for name, v in pairs(decl.derive or {}) do
     if type(name) ~= 'string' then
       fail(path, 'derive: names must be strings, got a %s key (%s)', type(name), tostring(name))
