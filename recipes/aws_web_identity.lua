@@ -33,8 +33,8 @@ return {
       form = { { 'Action', 'AssumeRoleWithWebIdentity' }, { 'Version', '2011-06-15' },
                { 'RoleArn', '{role_arn}' }, { 'RoleSessionName', '{role_session_name}' },
                { 'WebIdentityToken', '{web_identity}' }, { 'DurationSeconds', '{duration}' } },
-      parse = 'xml', safe_to_repeat = true,
-      error_code = 'ErrorResponse.Error.Code', error_message = 'ErrorResponse.Error.Message',
+      parse = 'xml', resend = 'safe',
+      code_from = 'ErrorResponse.Error.Code', message_from = 'ErrorResponse.Error.Message',
       capture = {
         access_key_id = CREDS .. 'AccessKeyId',
         secret_access_key = { path = CREDS .. 'SecretAccessKey', secret = true },

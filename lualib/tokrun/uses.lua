@@ -30,9 +30,9 @@ local function locate(ctx, spec)
   return spec
 end
 
--- M.run(opts, cli, ctx) -> {NAME = fields} for the dependent's templates.
+-- M.run(opts, session, ctx) -> {NAME = fields} for the dependent's templates.
 -- ctx.chain (canonical paths of the recipes being run) finds cycles.
-function M.run(opts, cli, ctx)
+function M.run(opts, session, ctx)
   local decl = ctx.decl
   local chain = ctx.chain or { [sys.realpath(ctx.path) or ctx.path] = true }
   local names = {}
@@ -45,10 +45,10 @@ function M.run(opts, cli, ctx)
       local where = string_format('%s: uses %s', decl.name, name)
       local dep_opts = {}
       for k, v in pairs(opts) do dep_opts[k] = v end
-      dep_opts.params, dep_opts.format, dep_opts.output = nil, 'json', nil
+      dep_opts.params, dep_opts.format, dep_opts.output, dep_opts.report = nil, 'json', nil, nil
       local dep
       local ok, result = pcall(function()
-        dep = cli.prepare(dep_opts, locate(ctx, tostring(spec)))
+        dep = session.prepare(dep_opts, locate(ctx, tostring(spec)))
         local real = sys.realpath(dep.path) or dep.path
         if chain[real] then
           errors.raise('recipe', string_format('%s is already being run (a cycle of uses)', dep.path))
@@ -58,15 +58,14 @@ function M.run(opts, cli, ctx)
         end
         dep.chain = setmetatable({ [real] = true }, { __index = chain })
         dep.deadline = ctx.deadline   -- the dependent's time bound covers its dependencies
-        if opts.cache and not opts.insecure and not opts.now and not opts.dry_run then
+        if session.cacheable(opts) then
           local got
-          require('tokrun.cache').run(dep_opts, dep, function() return cli.checkout(dep) end,
+          require('tokrun.cache').run(dep_opts, dep, function() return session.checkout(dep) end,
             function(_, _, r) got = r; return 0 end)
           return got
         end
-        return cli.checkout(dep)
+        return session.checkout(dep)
       end)
-      cli.current_recipe, cli.current_secrets = decl.name, ctx.secrets
       if not ok then
         local err = errors.wrap(result)
         if dep then err.message = dep.secrets:apply(err.message) end

@@ -93,7 +93,7 @@ describe('a format that cannot carry a lease id', function()
       assert.equal(64, r.code, r.stderr)
       assert.equal('', r.stdout)
       cli.assert_one_line(r)
-      assert.matches('cannot carry the lease id', r.stderr, 1, true)
+      assert.matches('no place for the lease id', r.stderr, 1, true)
       assert.equal('', read(log))
     end)
   end

@@ -83,11 +83,15 @@ function M.load(name)
   local src, err = sys.read_file(path, M.MAX_SIZE)
   if not src then fail(path, 'cannot be read: %s', err) end
   if src:byte(1) == 27 then fail(path, 'binary chunks are refused') end
-  local recipe = require 'tokrun.recipe'
-  local chunk, msg = load(src, '@' .. path, 't', recipe.sandbox())
+  local recipe, sandbox = require 'tokrun.recipe', require 'tokrun.sandbox'
+  local chunk, msg = load(src, '@' .. path, 't', sandbox.new())
   if not chunk then errors.raise('config', msg) end
   sys.set_memory_limit(sys.memory_used() + recipe.MAX_HEAP)
-  local ok, t = pcall(recipe.bounded, path, recipe.LOAD_TIMEOUT, chunk)
+  local ok, t = pcall(function()
+    local v = sandbox.bounded(path, recipe.LOAD_TIMEOUT, chunk)
+    -- a plain copy: no metatable of the file's runs when it is read
+    return type(v) == 'table' and sandbox.plain(v, 'the table', function(_, fmt, ...) fail(path, fmt, ...) end) or v
+  end)
   sys.set_memory_limit(0)
   if not ok then errors.raise('config', errors.is(t) and t.message or tostring(t)) end
   return M.check(t, path), path

@@ -73,8 +73,8 @@ end
 
 local ACTIONS = { get = true, store = true, erase = true, list = true }
 
--- M.main(opts, cli) -> exit status.  opts.args: the action.
-function M.main(opts, cli)
+-- M.main(opts) -> exit status.  opts.args: the action.
+function M.main(opts)
   opts.fail_answer = function(msg) return msg .. '\n' end
   local action = opts.args[1]
   if #opts.args ~= 1 or not ACTIONS[action] then
@@ -103,12 +103,12 @@ function M.main(opts, cli)
     if action == 'erase' then return 0 end
     return not_found(host)
   end
-  local ctx = helper.prepare(opts, cli, entry.recipe, NAME)
+  local ctx = helper.prepare(opts, entry.recipe, NAME)
   if action == 'erase' then
     helper.forget(opts, ctx)
     return 0
   end
-  local result = helper.obtain(opts, cli, ctx)
+  local result = helper.obtain(opts, ctx)
   local username = entry.username or result.username or '<token>'
   for _, v in ipairs({ username, result.token }) do
     local ok = require('tokrun.output').check_text(v, false)

@@ -142,9 +142,8 @@ local function take_username(opts, recipe_name)
     if v then username = v else kept[#kept + 1] = kv end
   end
   if username == nil then return end
-  local recipe, sys = require 'tokrun.recipe', require 'tokrun.sys'
-  local path = recipe.find(recipe_name, os.getenv('TOKRUN_PATH'), sys.paths().recipedir)
-  local ok, decl = pcall(recipe.load, path or recipe_name)
+  local recipe = require 'tokrun.recipe'
+  local ok, decl = pcall(recipe.load, recipe.find(recipe_name) or recipe_name)
   for _, p in ipairs(ok and decl.params or {}) do
     if p.name == 'username' then return end
   end
@@ -152,8 +151,8 @@ local function take_username(opts, recipe_name)
   return username
 end
 
--- M.main(opts, cli) -> exit status.  opts.args: RECIPE, ACTION.
-function M.main(opts, cli)
+-- M.main(opts) -> exit status.  opts.args: RECIPE, ACTION.
+function M.main(opts)
   local recipe, action = opts.args[1], opts.args[2]
   if #opts.args ~= 2 or not (action == 'get' or action == 'store' or action == 'erase') then
     errors.raise('usage', "git-credential: expected RECIPE get|store|erase (git appends the action); "
@@ -165,13 +164,13 @@ function M.main(opts, cli)
   if not req then helper.bad_request(NAME, perr) end
   if action == 'store' then return 0 end
   local username = take_username(opts, recipe)
-  local ctx = helper.prepare(opts, cli, recipe, NAME)
+  local ctx = helper.prepare(opts, recipe, NAME)
   if action == 'erase' then
     helper.forget(opts, ctx, req.password or req.credential)
     return 0
   end
   check_target(req)
-  local result = helper.obtain(opts, cli, ctx)
+  local result = helper.obtain(opts, ctx)
   io.stdout:write(M.answer(req, result, username))
   return result.deferred_code or 0
 end

@@ -55,13 +55,13 @@ function M.bad_request(helper, msg)
   errors.raise('protocol', string_format('%s: malformed request: %s', helper, msg))
 end
 
--- M.prepare(opts, cli, recipe, what) -> ctx.  A lease recipe is refused
+-- M.prepare(opts, recipe, what) -> ctx.  A lease recipe is refused
 -- before anything runs: no helper protocol can carry a lease id.
-function M.prepare(opts, cli, recipe, what)
+function M.prepare(opts, recipe, what)
   if opts.dry_run then errors.raise('usage', what .. ': --dry-run would print on stdout, which is the protocol\'s') end
   if opts.output then errors.raise('usage', what .. ': -o does not apply; the answer goes to the client') end
   if opts.cache == nil then opts.cache = true end
-  local ctx = cli.prepare(opts, recipe)
+  local ctx = require('tokrun.session').prepare(opts, recipe)
   if ctx.decl.release then
     errors.raise('usage', string_format('%s: %s cannot carry the lease id of a recipe that yields a lease; '
       .. 'use tokrun exec', ctx.decl.name, what))
@@ -69,11 +69,12 @@ function M.prepare(opts, cli, recipe, what)
   return ctx
 end
 
--- M.obtain(opts, cli, ctx) -> result, through the cache.
-function M.obtain(opts, cli, ctx)
-  if opts.insecure or opts.now then return cli.checkout(ctx) end
+-- M.obtain(opts, ctx) -> result, through the cache.
+function M.obtain(opts, ctx)
+  local session = require 'tokrun.session'
+  if not session.cacheable(opts) then return session.checkout(ctx) end
   local result
-  local code = require('tokrun.cache').run(opts, ctx, function() return cli.checkout(ctx) end,
+  local code = require('tokrun.cache').run(opts, ctx, function() return session.checkout(ctx) end,
     function(_, _, r) result = r; return 0 end)
   if code ~= 0 and result then result.deferred_code = code end
   return result
@@ -81,7 +82,7 @@ end
 
 -- M.forget(opts, ctx [, token]) -> true when a cache entry was dropped
 function M.forget(opts, ctx, token)
-  if opts.insecure or opts.now then return false end
+  if not require('tokrun.session').cacheable(opts) then return false end
   return require('tokrun.cache').forget(opts, ctx, token)
 end
 

@@ -40,8 +40,8 @@ end
 
 local ACTIONS = { get = true, store = true, forget = true }
 
--- M.main(opts, cli) -> exit status.  opts.args: the action and HOST.
-function M.main(opts, cli)
+-- M.main(opts) -> exit status.  opts.args: the action and HOST.
+function M.main(opts)
   local action, arg = opts.args[1], opts.args[2]
   if #opts.args ~= 2 or not ACTIONS[action] then
     errors.raise('usage', NAME .. ': expected get|store|forget HOST')
@@ -62,12 +62,12 @@ function M.main(opts, cli)
     return 0
   end
   opts.params = entry.params
-  local ctx = helper.prepare(opts, cli, entry.recipe, NAME)
+  local ctx = helper.prepare(opts, entry.recipe, NAME)
   if action == 'forget' then
     helper.forget(opts, ctx)
     return 0
   end
-  local result = helper.obtain(opts, cli, ctx)
+  local result = helper.obtain(opts, ctx)
   if not require('tokrun.output').check_text(result.token, false) then
     errors.raise('protocol', NAME .. ': the credential cannot be printed as JSON (NUL or invalid UTF-8)')
   end
