@@ -23,6 +23,7 @@
 #include "../runtime/tokrun.h"
 
 int luaopen_cjson(lua_State *L);
+int luaopen_tokrun_xml(lua_State *L);   /* loaded on first use by the host */
 
 #define FUZZ_HEAP_LIMIT ((size_t)512 << 20)
 #define FUZZ_EDGES (1u << 16)
@@ -102,6 +103,7 @@ static void fuzz_init(const char *target)
     {"tokrun.json", luaopen_tokrun_json},
     {"tokrun.process", luaopen_tokrun_process},
     {"tokrun.sys", luaopen_tokrun_sys},
+    {"tokrun.xml", luaopen_tokrun_xml},
     {"cjson", luaopen_cjson},
     {NULL, NULL}};
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
@@ -120,7 +122,8 @@ static void fuzz_init(const char *target)
   lua_pop(L, 1);
 
   lua_getglobal(L, "package");
-  lua_pushstring(L, TOKRUN_SOURCE_DIR "/lualib/?.lua;" TOKRUN_SOURCE_DIR "/fuzz/lua/?.lua");
+  lua_pushstring(L, TOKRUN_SOURCE_DIR "/lualib/?.lua;" TOKRUN_SOURCE_DIR "/lualib/?/init.lua;"
+                  TOKRUN_SOURCE_DIR "/fuzz/lua/?.lua");
   lua_setfield(L, -2, "path");
   lua_pushliteral(L, "");
   lua_setfield(L, -2, "cpath");

@@ -72,9 +72,11 @@ static void xml_add_child(lua_State *L, const char *name)
     lua_setfield(L, parent, name);
     return;
   }
-  int list = lua_istable(L, -1) && lua_rawgeti(L, -1, 1) != LUA_TNIL;
-  if (lua_istable(L, -2))
+  int list = 0;
+  if (lua_istable(L, -1)) {
+    list = lua_rawgeti(L, -1, 1) != LUA_TNIL;
     lua_pop(L, 1);                                    /* the [1] probe */
+  }
   if (!list) {
     lua_createtable(L, 2, 0);                         /* [parent, v, old, list] */
     lua_insert(L, -2);

@@ -31,6 +31,13 @@ describe('tokrun.xml.decode', function()
     assert.same({ b = 'c', ['#text'] = 'ad' }, t.r.m)
   end)
 
+  it('lists a repeated element whatever mix of text and tables its occurrences are', function()
+    local t = assert(xml.decode('<r><a><b>1</b><b k="v">2</b><b><c/></b><b>4</b></a></r>'))
+    assert.same({ '1', { ['@k'] = 'v', ['#text'] = '2' }, { c = '' }, '4' }, t.r.a.b)
+    t = assert(xml.decode('<r><b k="v">1</b><b>2</b></r>'))
+    assert.same({ { ['@k'] = 'v', ['#text'] = '1' }, '2' }, t.r.b)
+  end)
+
   it('refuses any DOCTYPE, before an entity in it could be read', function()
     local laughs = '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>'
     local t, msg = xml.decode(laughs)
