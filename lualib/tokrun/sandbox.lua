@@ -148,7 +148,7 @@ function M.plain(v, where, fail)
   local budget, on_path = 200000, {}
   local function walk(x, at)
     if type(x) ~= 'table' then return x end
-    if on_path[x] then fail(at, 'the recipe holds a cycle: %s refers back to a table that contains it', at) end
+    if on_path[x] then fail(at, 'refers back to a table that contains it (the recipe holds a cycle)') end
     on_path[x] = true
     local out = {}
     local k, item = next(x)
