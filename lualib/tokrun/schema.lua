@@ -82,7 +82,7 @@ M.contexts = {
     capture = { map = 'capture', names = '^[%a_][%w_]*$', doc = 'values to keep from the answer: NAME -> path' },
     errors = { list = 'rule', doc = 'error rules: the first whose given fields all match decides the kind' },
     expect = { context = 'expect', doc = 'what a success looks like (default: any 2xx)' },
-    parse = { custom = 'parse', shape = "http: 'json' (default); run: 'table' or 'json'",
+    parse = { custom = 'parse', shape = "http: 'json' (default) or 'xml'; run: 'table' or 'json'",
       doc = 'how the answer is read' },
     -- http
     url = { template = true, kinds = { 'http' },
