@@ -21,6 +21,8 @@ Usage:
   tokrun list                             recipes on the search path
   tokrun git-credential [OPTIONS] RECIPE get|store|erase
                                           git's credential helper (credential.helper)
+  docker-credential-tokrun get|store|erase|list, terraform-credentials-tokrun
+  get|store|forget HOST                   Docker's and Terraform's helpers (links)
   tokrun lua SCRIPT [ARGS...]             run a Lua script with tokrun's modules
   tokrun --help [RECIPE] | --version      this help, or a recipe's parameters
 

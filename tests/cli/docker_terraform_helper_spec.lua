@@ -215,3 +215,27 @@ describe('terraform-credentials-tokrun', function()
     assert.equal('', read(dir .. '/lease.log'))
   end)
 end)
+
+describe('the helper links', function()
+  it('are installed next to tokrun by cmake --install and dispatch on their name', function()
+    local prefix = cli.tmpdir()
+    local r = assert(process.run { argv = { 'cmake', '--install', BUILD, '--prefix', prefix }, timeout = 120 })
+    assert.equal(0, r.status, r.stderr)
+    for _, link in ipairs({ 'docker-credential-tokrun', 'terraform-credentials-tokrun' }) do
+      local st = sys.lstat(prefix .. '/bin/' .. link)
+      assert.truthy(st, link)
+      assert.equal('link', st.type)
+    end
+    local dir = home('docker', CONFIG)
+    r = assert(process.run { argv = { prefix .. '/bin/docker-credential-tokrun', 'get' }, stdin = 'docker.io',
+      env = { PATH = os.getenv('PATH'), HOME = dir, XDG_CONFIG_HOME = dir .. '/config' }, timeout = 30 })
+    assert.equal(1, r.status, r.stderr)
+    assert.equal('credentials not found in native keychain\n', r.stdout)
+    r = assert(process.run { argv = { prefix .. '/bin/terraform-credentials-tokrun', 'get', 'registry.example.com' },
+      env = { PATH = os.getenv('PATH'), HOME = dir, XDG_CONFIG_HOME = dir .. '/config',
+        XDG_CACHE_HOME = dir .. '/cache', ECHO_TOKEN = 'inst-tok' }, timeout = 30 })
+    assert.equal(0, r.status, r.stderr)
+    assert.equal('{}\n', r.stdout)   -- its config is terraform.lua, which this home does not have
+    cli.cleanup()
+  end)
+end)
