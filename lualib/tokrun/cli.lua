@@ -8,7 +8,7 @@ local sys = require 'tokrun.sys'
 local M = {}
 
 local ipairs, pairs, tostring, tonumber = ipairs, pairs, tostring, tonumber
-local string_format = string.format
+local string_format, concat = string.format, table.concat
 local stdout, stderr = io.stdout, io.stderr
 
 M.HELP = [[

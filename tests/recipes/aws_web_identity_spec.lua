@@ -13,7 +13,7 @@ local JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhcHAifQ.c2lnbmF0dXJl'
 
 -- the form the last request to srv posted
 local function posted(srv)
-  return require('tokrun.mock_http').parse_query(srv:last().body)
+  return require('tokrun.mock.http').parse_query(srv:last().body)
 end
 
 local function token_file(text)
