@@ -20,9 +20,10 @@ Usage:
   tokrun check [-f json] RECIPE...        validate recipes; no network
   tokrun list                             recipes on the search path
   tokrun git-credential [OPTIONS] RECIPE get|store|erase
-                                          git's credential helper (credential.helper)
-  docker-credential-tokrun get|store|erase|list, terraform-credentials-tokrun
-  get|store|forget HOST                   Docker's and Terraform's helpers (links)
+                                          git's credential helper
+  docker-credential-tokrun get|store|erase|list
+  terraform-credentials-tokrun get|store|forget HOST
+                                          Docker's and Terraform's (links)
   tokrun new NAME [--hmac|--oauth2|--jwt|--cli] [-C DIR]
                                           a recipe, its spec and a test server
   tokrun lua SCRIPT [ARGS...]             run Lua with tokrun's modules
