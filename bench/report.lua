@@ -1,4 +1,4 @@
--- Turns what bench/run measured into one table, the SPEC section 11
+-- Turns what bench/run measured into one table, the performance
 -- targets, a JSON record and two profiles:
 --   tokrun lua bench/report.lua WORK OUT
 -- WORK holds commands.tsv, hf/round*.json (hyperfine), rss/KEY (peak RSS
@@ -159,7 +159,7 @@ local function round_span(a, b)
   return lo and format("rounds %.2f-%.2f", lo, hi) or "no rounds"
 end
 
--- The targets of SPEC section 11.
+-- The performance targets.
 local full, cache, lua54, shell = by_key.full, by_key.cache, by_key.lua54, by_key.shell
 local targets = {
   { name = "full run <= 1.0x bare curl (median wall)",
@@ -196,7 +196,7 @@ print(format("\ntokrun bench %s on %s (%s cpus, load %s), %d rounds x %s runs pe
 print(format("mock: %d us per request (the spec kit's server: %d us); answered %d ok, %d failed\n",
              mock.bench_us or -1, mock.kit_us or -1, stats.ok or -1, stats.failed or -1))
 print(concat(text, "\n"))
-print("\nSPEC section 11 targets:")
+print("\nPerformance targets:")
 for _, t in ipairs(targets) do
   local mark = t.met == nil and "    " or t.met and "MET " or "MISS"
   print(format("  %s %-52s %s", mark, t.name, t.shown))
