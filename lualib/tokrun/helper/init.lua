@@ -83,7 +83,9 @@ end
 -- M.forget(opts, ctx [, token]) -> true when a cache entry was dropped
 function M.forget(opts, ctx, token)
   if not require('tokrun.session').cacheable(opts) then return false end
-  return require('tokrun.cache').forget(opts, ctx, token)
+  local cache = require 'tokrun.cache'
+  if token == nil then cache.drop(opts, ctx); return true end
+  return cache.forget(opts, ctx, token)
 end
 
 -- M.line_value(helper, name, v) -> v as a string, when it can go on one
