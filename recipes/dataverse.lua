@@ -16,12 +16,12 @@ return {
     {
       name = 'recreate',
       method = 'POST',
-      never_resend = true,
+      resend = 'never',
       url = '{base_url}/api/users/token/recreate',
       query = { { 'returnExpiration', 'true' } },
       headers = { ['X-Dataverse-key'] = '{api_token}' },
       expect = { body = { status = 'OK' } },
-      error_message = 'message',
+      message_from = 'message',
       capture = {   -- "New token for USER is TOKEN and expires on YYYY-MM-DD HH:MM:SS.mmm"
         token = { path = 'data.message', match = '^New token for .- is (%S+)', secret = true },
         user = { path = 'data.message', match = '^New token for (.-) is %S+' },

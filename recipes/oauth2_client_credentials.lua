@@ -21,10 +21,10 @@ return {
   steps = {
     { name = 'token', when = { auth_method = 'client_secret_basic' }, method = 'POST', url = '{token_url}',
       auth = { basic = { '{client_id|form}', '{client_secret|form}' } }, form = grant,
-      safe_to_repeat = true, capture = capture },
+      resend = 'safe', capture = capture },
     { name = 'token_post', when = { auth_method = 'client_secret_post' }, method = 'POST', url = '{token_url}',
       form = { grant[1], grant[2], grant[3], { 'client_id', '{client_id}' }, { 'client_secret', '{client_secret}' } },
-      safe_to_repeat = true, capture = capture },
+      resend = 'safe', capture = capture },
   },
   errors = {   -- RFC 6749 section 5.2: {"error", "error_description"}
     { code = 'invalid_client', kind = 'auth' },

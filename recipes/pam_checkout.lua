@@ -15,10 +15,10 @@ return {
   },
   steps = {
     { name = 'checkout', method = 'POST', url = '{base_url}/rest/cmdctrl/Request',
-      auth = { token = '{api_token}' },
+      headers = { Authorization = 'Token token={api_token}' },
       json = { Request = { type = 'PasswordCheckout', runHost = '{run_host}', reason = '{reason}',
         duration = '{duration|string}', emailid = '{email}' } },
-      status_from = 'status', expect = { status = 200 }, error_message = 'message',
+      status_from = 'status', expect = { status = 200 }, message_from = 'message',
       capture = {
         lease_id = { path = 'CheckOut.Request.id', as = 'string' },
         account = 'CheckOut.account',
@@ -32,7 +32,7 @@ return {
   },
   release = { lease = 'lease_id', steps = {
     { name = 'checkin', method = 'PUT', url = '{base_url}/rest/cmdctrl/Request/{lease_id}',
-      auth = { token = '{api_token}' }, json = checkin,
-      status_from = 'status', expect = { status = 200 }, error_message = 'message' },
+      headers = { Authorization = 'Token token={api_token}' }, json = checkin,
+      status_from = 'status', expect = { status = 200 }, message_from = 'message' },
   } },
 }

@@ -1,7 +1,8 @@
--- The command line: parse, dispatch, print, and map every outcome to one
--- exit code (SPEC sections 2 and 4).  main(argv) returns the exit status;
+-- The command line: parse, dispatch, and map every outcome to one exit
+-- code.  The work is elsewhere: session (a run), exec, recipe (check, list).  main(argv) returns the exit status;
 -- it never raises for anything a user can cause.
 local errors = require 'tokrun.errors'
+local session = require 'tokrun.session'
 local sys = require 'tokrun.sys'
 
 local M = {}
@@ -157,168 +158,14 @@ function M.parse(argv)
   return opts
 end
 
-local function warn(secrets, msg)
-  stderr:write('tokrun: ', secrets and secrets:apply(msg) or msg, '\n')
-end
-
--- -p NAME=VALUE list -> {name = value}
-local function cli_params(list)
-  local out = {}
-  for _, kv in ipairs(list or {}) do
-    local name, value = kv:match('^([^=]+)=(.*)$')
-    if not name then usage("-p needs NAME=VALUE, got '%s'", kv) end
-    out[name] = value
-  end
-  return out
-end
-
-local function read_secret_file(path)
-  local data, err = sys.read_file(path, 64 * 1024)
-  if not data then return nil, err end
-  return data
-end
-
--- The environment parameters are looked up in: the process's, overlaid
--- with --env-file lines.
-local function lookup_env(opts)
-  local env = sys.environ()
-  if opts.env_file then
-    local text, err = sys.read_file(opts.env_file, 1024 * 1024)
-    if not text then errors.raise('config', 'cannot read --env-file ' .. err) end
-    local lines, perr = require('tokrun.params').parse_env_file(text, opts.env_file)
-    if not lines then errors.raise(perr.kind or 'config', perr.message or tostring(perr)) end
-    for k, v in pairs(lines) do env[k] = v end
-  end
-  return env
-end
-
--- Loads the recipe and resolves its parameters -> ctx for the engine.
-function M.prepare(opts, name, only)
-  local recipe = require 'tokrun.recipe'
-  local paths = sys.paths()
-  M.current_recipe = name:match('([^/]+)%.lua$') or name
-  local path, ferr = recipe.find(name, os.getenv('TOKRUN_PATH'), paths.recipedir)
-  if not path then errors.raise('usage', ferr) end
-  local decl, source = recipe.load(path)
-  M.current_recipe = decl.name
-  local env = lookup_env(opts)
-  local values, sources, secret_env = require('tokrun.params').resolve(decl.params or {}, {
-    cli = cli_params(opts.params), env = env, read_file = read_secret_file, only = only,
-  })
-  if not values then
-    local e = sources
-    errors.raise(e.kind or 'config', decl.name .. ': ' .. (e.message or tostring(e)))
-  end
-  local secrets = require('tokrun.redact').new()
-  M.current_secrets = secrets
-  for _, p in ipairs(decl.params or {}) do
-    if p.secret and values[p.name] ~= nil then secrets:add(tostring(values[p.name])) end
-  end
-  local fixed = opts.now
-  return {
-    decl = decl, path = path, source = source, values = values, sources = sources,
-    secret_env = secret_env, secrets = secrets, env = env,
-    now_ms = fixed and function() return fixed end or sys.now_ms,
-    timeout = opts.timeout, deadline = sys.monotonic() + opts.timeout,
-    retries = opts.retries,
-    tls = { cacert = opts.cacert, client_cert = opts.client_cert,
-      client_key = opts.client_key, insecure = opts.insecure },
-    dry_run = opts.dry_run, verbose = opts.verbose,
-    log = function(line) stderr:write(secrets:apply(line), '\n') end,
-    out = function(line) stdout:write(secrets:apply(line), '\n') end,
-  }
-end
-
--- Runs fn under the recipe's heap and time bounds.  The time bound is the
--- run's own deadline (--timeout), which the engine moves when a release
--- gets its own time: recipe code that never returns stops there.
-function M.bounded(ctx, fn, ...)
-  local recipe = require 'tokrun.recipe'
-  local function left()
-    return ctx.deadline - sys.monotonic(), string_format('--timeout %gs', ctx.timeout)
-  end
-  sys.set_memory_limit(recipe.MAX_HEAP)
-  local ok, res = pcall(recipe.bounded, ctx.decl.name, left, fn, ...)
-  sys.set_memory_limit(0)
-  if not ok then
-    if res == 'not enough memory' then
-      errors.raise('recipe', string_format('%s: the recipe used more than its memory bound (%d MiB)',
-        ctx.decl.name, recipe.MAX_HEAP // (1024 * 1024)))
-    end
-    if errors.is(res) and res.kind == 'recipe' then res.message = recipe.full_source(res.message, ctx.path) end
-    error(res, 0)
-  end
-  return res
-end
-
--- Runs the recipe's steps -> result (nil for a dry run).  A recipe that
--- takes a lease runs with SIGINT/TERM/HUP deferred, so an interrupted run
--- releases what it checked out before it ends.
-function M.checkout(ctx, keep_deferred)
-  local lease = ctx.decl.release and not ctx.dry_run
-  if lease then sys.defer_signals(true) end
-  local ok, res = pcall(M.bounded, ctx, require('tokrun.engine').run, ctx)
-  if lease and not keep_deferred then sys.defer_signals(false) end
-  if not ok then error(res, 0) end
-  return res
-end
-
--- Delivers a result: stdout or -o FILE.  A credential that cannot be
--- minted again goes to stdout when the file cannot be written (exit 74).
-local function deliver(opts, ctx, result)
-  local text = require('tokrun.output').render(result, opts.format)
-  if not opts.output then
-    stdout:write(text)
-    return 0
-  end
-  local ok, err = sys.write_atomic(opts.output, text, 384)
-  if ok then return 0 end
-  if ctx.decl.mint_once or result.lease then
-    stdout:write(text)
-    warn(ctx.secrets, string_format('cannot write %s (the credential is printed on stdout instead: '
-      .. 'it cannot be minted again)', err))
-  else
-    warn(ctx.secrets, 'cannot write output ' .. err)
-  end
-  return 74
-end
-
 local function cmd_run(opts)
   if #opts.args ~= 1 then usage('expected one RECIPE, got %d arguments', #opts.args) end
-  if opts.insecure then
-    stderr:write('tokrun: warning: --insecure: TLS certificates are not verified\n')
-  end
-  local ctx = M.prepare(opts, opts.args[1])
-  if opts.cache and ctx.decl.release then
-    usage('%s: a recipe that yields a lease is never cached; drop --cache', ctx.decl.name)
-  end
-  if opts.cache and not opts.insecure and not opts.now and not opts.dry_run then
-    return require('tokrun.cache').run(opts, ctx, function()
-      return M.checkout(ctx)
-    end, deliver)
-  end
-  local result = M.checkout(ctx)
-  if result == nil then return 0 end   -- dry run
-  local code = deliver(opts, ctx, result)
-  if result.deferred then
-    warn(ctx.secrets, result.deferred.message)
-    return code ~= 0 and code or errors.exit_code(result.deferred)
-  end
-  return code
+  return session.run(opts, opts.args[1])
 end
 
 local function cmd_release(opts)
   if #opts.args ~= 2 then usage('expected RECIPE LEASE') end
-  local recipe = require 'tokrun.recipe'
-  local path = recipe.find(opts.args[1], os.getenv('TOKRUN_PATH'), sys.paths().recipedir)
-  local decl = path and recipe.load(path)
-  if decl and not decl.release then
-    usage("%s: this recipe has no release steps", decl.name)
-  end
-  local needed = require('tokrun.lease').params_for_release(decl)
-  local ctx = M.prepare(opts, opts.args[1], needed)
-  M.bounded(ctx, require('tokrun.engine').release, ctx, opts.args[2])
-  return 0
+  return session.release(opts, opts.args[1], opts.args[2])
 end
 
 local function cmd_check(opts)
@@ -326,9 +173,9 @@ local function cmd_check(opts)
   local recipe = require 'tokrun.recipe'
   local failed
   for _, name in ipairs(opts.args) do
-    local path, ferr = recipe.find(name, os.getenv('TOKRUN_PATH'), sys.paths().recipedir)
+    local path = name
     local ok, err = pcall(function()
-      if not path then errors.raise('usage', ferr) end
+      path = recipe.locate(name)
       return recipe.load(path)
     end)
     if ok then
@@ -344,13 +191,8 @@ end
 
 local function cmd_list()
   local recipe = require 'tokrun.recipe'
-  local dirs = {}
-  for dir in (os.getenv('TOKRUN_PATH') or ''):gmatch('[^:]+') do
-    if dir:sub(1, 1) == '/' then dirs[#dirs + 1] = dir end
-  end
-  dirs[#dirs + 1] = sys.paths().recipedir
   local seen = {}
-  for _, dir in ipairs(dirs) do
+  for _, dir in ipairs(recipe.search_dirs()) do
     local files = sys.readdir(dir) or {}
     table.sort(files)
     for _, file in ipairs(files) do
@@ -370,8 +212,7 @@ end
 -- come from.
 local function recipe_help(name)
   local recipe = require 'tokrun.recipe'
-  local path, ferr = recipe.find(name, os.getenv('TOKRUN_PATH'), sys.paths().recipedir)
-  if not path then errors.raise('usage', ferr) end
+  local path = recipe.locate(name)
   local decl = recipe.load(path)
   local lines = { string_format('%s: %s\n%s\n\nParameters:', decl.name, decl.description or '', path) }
   for _, p in ipairs(decl.params or {}) do
@@ -402,7 +243,7 @@ local function dispatch(opts)
   if opts.command == 'check' then return cmd_check(opts) end
   if opts.command == 'list' then return cmd_list(opts) end
   if opts.command == 'release' then return cmd_release(opts) end
-  if opts.command == 'exec' then return require('tokrun.lease').exec(opts, M) end
+  if opts.command == 'exec' then return require('tokrun.exec').run(opts) end
   if #opts.args == 0 then
     stderr:write(string_format(M.HELP, sys.paths().recipedir))
     return 64
@@ -413,8 +254,10 @@ end
 -- M.main(argv) -> exit status
 function M.main(argv)
   local opts
+  local report = {}   -- what session.prepare learns: the recipe's name and redactor
   local ok, res = xpcall(function()
     opts = M.parse(argv)
+    opts.report = report
     return dispatch(opts)
   end, function(e)
     if errors.is(e) then return e end
@@ -423,9 +266,8 @@ function M.main(argv)
   stdout:flush()
   if ok then return res end
   local err = res
-  local secrets = M.current_secrets
-  local name = M.current_recipe
-  warn(secrets, err.message)
+  local secrets, name = report.secrets, report.recipe
+  stderr:write('tokrun: ', secrets and secrets:apply(err.message) or err.message, '\n')
   if opts and opts.format == 'json' and not opts.output and opts.command == 'run' then
     -- the error object is not the result: it is redacted like stderr (SPEC section 9)
     local shown = err

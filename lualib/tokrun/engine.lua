@@ -4,8 +4,7 @@
 -- released again when the run fails before delivering them.
 local errors = require 'tokrun.errors'
 local json = require 'tokrun.json'
-local request = require 'tokrun.request'
-local response = require 'tokrun.response'
+local steps = require 'tokrun.steps'
 local template = require 'tokrun.template'
 local timefmt = require 'tokrun.timefmt'
 local sys = require 'tokrun.sys'
@@ -14,24 +13,11 @@ local M = {}
 
 local type, pairs, ipairs, tostring, tonumber, pcall, error =
   type, pairs, ipairs, tostring, tonumber, pcall, error
-local string_format, concat, sort = string.format, table.concat, table.sort
-local random, min, max = math.random, math.min, math.max
+local string_format, sort = string.format, table.sort
+local random, min = math.random, math.min
 
-M.BACKOFF_BASE = 0.25   -- seconds; doubles per attempt, full jitter
+M.BACKOFF_BASE = 0.25   -- seconds between release attempts; doubles, full jitter
 M.BACKOFF_CAP = 8
-M.MAX_REDIRECTS = 5
-M.MAX_OUTPUT = 1024 * 1024
-
-local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
-local REDIRECT = { [301] = true, [302] = true, [303] = true, [307] = true, [308] = true }
-local TRANSPORT_KIND = { connect = 'network', dns = 'network', dropped = 'network',
-  timeout = 'timeout', tls = 'tls', too_large = 'protocol', protocol = 'protocol' }
-
-local function remaining(ctx) return ctx.deadline - sys.monotonic() end
-
-local function trace(ctx, fmt, ...)
-  if ctx.verbose then ctx.log(string_format(fmt, ...)) end
-end
 
 -- The vars templates see: builtins, then captures and derived values, then
 -- parameters.
@@ -63,264 +49,6 @@ local function new_vars(ctx)
   return vars
 end
 
-local function loopback(host)
-  return host == '127.0.0.1' or host == 'localhost' or host == '[::1]' or host:match('^127%.%d+%.%d+%.%d+$')
-end
-
-local function url_parts(url)
-  local scheme, host, port = url:match('^(https?)://([^/?#:]+):?(%d*)')
-  if host and host:sub(1, 1) == '[' then host = url:match('^https?://(%[[^%]]+%])') end
-  return scheme, host, port
-end
-
--- Secrets never travel over plain http, except to this machine.
-local function check_transport(ctx, req, where)
-  local scheme, host = url_parts(req.url)
-  if scheme ~= 'http' or loopback(host) then return end
-  local probe = req.url .. '\n' .. json.encode(req.headers) .. '\n' .. (req.body or '')
-  for _, kv in ipairs(req.query) do probe = probe .. '\n' .. kv[2] end
-  if ctx.secrets:apply(probe) ~= probe then
-    errors.raise('config', string_format('%s: refusing to send secrets over plain http:// to %s; use https://',
-      where, host))
-  end
-end
-
-local function show_request(ctx, emit, req, heading)
-  emit(heading .. req.method .. ' ' .. request.full_url(req))
-  local names = {}
-  for name in pairs(req.headers) do names[#names + 1] = name end
-  sort(names)
-  local headers = ctx.secrets:headers(req.headers)
-  for _, name in ipairs(names) do emit(string_format('%s%s: %s', heading, name, headers[name])) end
-  if req.body then emit(heading .. ctx.secrets:json_text(req.body)) end
-end
-
--- withhold: say this instead of tracing the body
-local function show_response(ctx, resp, withhold)
-  trace(ctx, '< HTTP %d (%d bytes, %.3fs)', resp.status, #resp.body, resp.time or 0)
-  local names = {}
-  for name in pairs(resp.headers) do names[#names + 1] = name end
-  sort(names)
-  local headers = ctx.secrets:headers(resp.headers)
-  for _, name in ipairs(names) do trace(ctx, '< %s: %s', name, headers[name]) end
-  if resp.body ~= '' then
-    if withhold then trace(ctx, '< [%s]', withhold) else trace(ctx, '< %s', ctx.secrets:json_text(resp.body)) end
-  end
-end
-
-local function captures_secret(step)
-  for _, spec in pairs(step.capture or {}) do
-    if type(spec) == 'table' and spec.secret then return true end
-  end
-  return false
-end
-
-local function origin(url)
-  local scheme, host, port = url_parts(url)
-  if port == '' then port = scheme == 'https' and '443' or '80' end
-  return scheme .. '://' .. host:lower() .. ':' .. port
-end
-
--- Headers that must not follow a request to another origin.
-local function strip_secret_headers(ctx, headers)
-  local out = {}
-  for name, v in pairs(headers) do
-    local l = name:lower()
-    local sensitive = l == 'authorization' or l == 'proxy-authorization' or l == 'cookie'
-      or l:find('key', 1, true) or l:find('token', 1, true) or l:find('secret', 1, true)
-      or ctx.secrets:apply(v) ~= v
-    if not sensitive then out[name] = v end
-  end
-  return out
-end
-
--- One exchange, following redirects one hop at a time when the step allows.
-local function exchange(ctx, step, req, where)
-  local http = require 'tokrun.http'
-  local hops = step.follow_redirects == true and M.MAX_REDIRECTS or tonumber(step.follow_redirects) or 0
-  local cur = req
-  for hop = 0, hops do
-    local left = remaining(ctx)
-    if left <= 0 then return nil, { kind = 'timeout', message = 'the run ran out of time (--timeout)' } end
-    if ctx.verbose then show_request(ctx, ctx.log, cur, hop == 0 and '> ' or '> (redirect) ') end
-    local resp, err = http.request {
-      method = cur.method, url = cur.url, query = cur.query, headers = cur.headers,
-      body = cur.body, timeout = min(left, step.timeout or left),
-      connect_timeout = min(left, 10), max_body = step.max_body,
-      cacert = ctx.tls.cacert, insecure = ctx.tls.insecure,
-      client_cert = ctx.tls.client_cert, client_key = ctx.tls.client_key,
-    }
-    if err then return nil, err end
-    local location = resp.headers.location
-    if not REDIRECT[resp.status] or not location or hops == 0 then return resp end
-    if hop == hops then
-      errors.raise('protocol', string_format(
-        '%s: stopped after %d redirects (the most a step follows); the last was to %s', where, hops, location),
-        { http_status = resp.status })
-    end
-    if ctx.verbose then show_response(ctx, resp) end   -- the caller shows the final answer
-    local from = request.full_url(cur)
-    if location:sub(1, 1) == '/' then location = from:match('^https?://[^/?#]+') .. location end
-    if not location:match('^https?://') then
-      errors.raise('protocol', string_format('%s: cannot follow a redirect to %s', where, location))
-    end
-    if from:match('^https:') and location:match('^http:') then
-      errors.raise('protocol', string_format('%s: refusing a redirect from https to plain http (%s)', where, location))
-    end
-    local nxt = { method = cur.method, url = location, query = {}, headers = cur.headers, body = cur.body }
-    if resp.status == 303 then nxt.method, nxt.body = 'GET', nil end
-    if origin(location) ~= origin(from) then
-      if nxt.method ~= 'GET' or nxt.body then
-        errors.raise('protocol', string_format('%s: refusing a cross-origin redirect of a %s with a body to %s',
-          where, cur.method, origin(location)))
-      end
-      nxt.headers = strip_secret_headers(ctx, cur.headers)
-    end
-    cur = nxt
-  end
-end
-
-local function retry_after(resp)
-  local v = resp and resp.headers['retry-after']
-  return v and tonumber(v:match('^%s*(%d+)%s*$'))
-end
-
--- Waits before attempt n+1; false when the deadline does not allow it.
-local function backoff(ctx, attempt, floor)
-  local wait = random() * min(M.BACKOFF_CAP, M.BACKOFF_BASE * 2 ^ (attempt - 1))
-  wait = max(wait, floor or 0)
-  if wait >= remaining(ctx) then return false end
-  trace(ctx, '* retrying in %.2fs', wait)
-  sys.sleep(wait)
-  return true
-end
-
--- The final answer of a step: success or the error it declares, captures.
-local function read_answer(ctx, step, resp, vars, where)
-  local body = resp.body ~= '' and json.decode(resp.body) or nil
-  local status = response.status(step, resp, body)
-  if not response.ok(step, status, body) then
-    error(response.failure(ctx.decl, step, resp, body, status, where), 0)
-  end
-  if body == nil and resp.body ~= '' and next(step.capture or {}) then   -- a 2xx we cannot read
-    errors.raise('protocol', string_format('%s: the response (HTTP %d) is not JSON [%s, %d bytes]', where,
-      resp.status, resp.headers['content-type'] or 'unknown type', #resp.body), { http_status = resp.status })
-  end
-  response.capture(step, body, vars, where, ctx.secrets)
-end
-
-local function http_step(ctx, step, vars, where)
-  local method = step.method or 'GET'
-  -- never_resend: once the request reached the server, any answer is final
-  -- (a rotation whose old token dies at once), even a 429 or 503
-  local once = step.never_resend
-  local repeatable = (IDEMPOTENT[method] or step.safe_to_repeat) and not once
-  local attempts = 1 + (step.retries or ctx.retries)
-  local req, resp, err, to_sign, shown
-  for attempt = 1, attempts do
-    req, to_sign = request.build(step, vars, where, ctx.secrets)
-    check_transport(ctx, req, where)
-    if ctx.dry_run then
-      ctx.out('# ' .. where)
-      show_request(ctx, ctx.out, req, '')
-      if to_sign then ctx.out('string-to-sign: ' .. to_sign) end
-      return
-    end
-    resp, err = exchange(ctx, step, req, where)
-    local retry, floor = false, nil
-    if err then
-      retry = err.kind == 'connect' or err.kind == 'dns'
-        or (repeatable and (err.kind == 'timeout' or err.kind == 'dropped'))
-    elseif resp.status == 429 or resp.status == 503 then
-      retry, floor = not once, retry_after(resp)
-    elseif resp.status == 502 or resp.status == 504 then
-      retry = repeatable
-    elseif resp.status == 500 then   -- a POST declared safe to repeat: minting again is harmless
-      retry = step.safe_to_repeat and not once
-    end
-    if not retry or attempt == attempts then break end
-    if ctx.verbose and resp then show_response(ctx, resp) end
-    shown = resp
-    if not backoff(ctx, attempt, floor) then break end
-  end
-  if err then
-    local msg = string_format('%s: %s', where, err.message)
-    if err.kind == 'tls' then msg = string_format('%s (host %s)', msg, select(2, url_parts(req.url))) end
-    errors.raise(TRANSPORT_KIND[err.kind] or 'network', msg)
-  end
-  -- The answer is traced after its captures are known secrets, so a token
-  -- inside a message ("New token for X is T") is redacted too.
-  local ok, failure = pcall(read_answer, ctx, step, resp, vars, where)
-  if ctx.verbose and resp ~= shown then
-    -- an answer that could not be read (cut short, not JSON) may hold the
-    -- credential uncaptured, so unknown to the redactor: not traced
-    local unread = not ok and errors.is(failure) and failure.kind == 'protocol' and captures_secret(step)
-    show_response(ctx, resp, unread and 'body not shown: it could not be read and may hold the credential')
-  end
-  if not ok then
-    -- an answer missing a captured field still had a status: report it
-    if errors.is(failure) and failure.http_status == nil then failure.http_status = resp.status end
-    error(failure, 0)
-  end
-end
-
--- argv items are templates or groups like {"-n", "{name}"} that drop out
--- whole when a value is not set.
-local function render_argv(step, vars, where)
-  local argv = {}
-  for _, item in ipairs(step.run.argv or step.run) do
-    if type(item) == 'table' then
-      local group = {}
-      for _, a in ipairs(item) do
-        local v = template.value(a, vars)
-        if v == nil then group = nil; break end
-        group[#group + 1] = template.filters.string(v)
-      end
-      for _, a in ipairs(group or {}) do argv[#argv + 1] = a end
-    else
-      local v = template.value(item, vars)
-      if v == nil then
-        errors.raise('config', string_format('%s: the command needs %s, which is not set', where, item))
-      end
-      argv[#argv + 1] = template.filters.string(v)
-    end
-  end
-  return argv
-end
-
-local function process_step(ctx, step, vars, where)
-  local argv = render_argv(step, vars, where)
-  local cmdline = ctx.secrets:apply(concat(argv, ' '))
-  if ctx.dry_run then ctx.out('# ' .. where); ctx.out('$ ' .. cmdline); return end
-  trace(ctx, '$ %s', cmdline)
-  local process = require 'tokrun.process'
-  local res, err = process.run { argv = argv, timeout = min(remaining(ctx), step.timeout or 60),
-    max_output = M.MAX_OUTPUT }
-  if not res then
-    local kind = err.kind == 'not_found' and 'config' or err.kind == 'timeout' and 'timeout'
-      or err.kind == 'too_large' and 'protocol' or 'internal'
-    errors.raise(kind, string_format("%s: cannot run '%s': %s", where, argv[1], err.message))
-  end
-  trace(ctx, '$ exit %d', res.status)
-  if res.status ~= 0 then
-    local line = res.stderr:match('[^\r\n]*%S[^\r\n]*') or res.stdout:match('[^\r\n]*%S[^\r\n]*') or ''
-    errors.raise('provider', string_format("%s: '%s' failed with status %d: %s", where, argv[1], res.status, line),
-      { unavailable = true })
-  end
-  local body = { stdout = res.stdout }
-  if step.parse == 'table' then
-    local rows, msg = require('tokrun.texttable').parse(res.stdout)
-    if not rows then
-      errors.raise('protocol', string_format("%s: cannot read the output of '%s': %s", where, argv[1], msg))
-    end
-    body.rows = rows
-  elseif step.parse == 'json' then
-    body = json.decode(res.stdout)
-    if body == nil then errors.raise('protocol', where .. ': the command did not print JSON') end
-  end
-  response.capture(step, body, vars, where, ctx.secrets)
-end
-
 local SIGNAL_NAMES = { [1] = 'SIGHUP', [2] = 'SIGINT', [15] = 'SIGTERM' }
 
 -- A termination signal deferred while a lease recipe runs ends the run at
@@ -346,8 +74,16 @@ local function run_step(ctx, step, vars)
   if ctx.dry_run then   -- later steps see what this one would capture
     for name in pairs(step.capture or {}) do vars[name] = '<' .. name .. '>' end
   end
-  if step.run then return process_step(ctx, step, vars, where) end
-  return http_step(ctx, step, vars, where)
+  return steps.handler(steps.kind_of(step))(ctx, step, vars, where)
+end
+
+-- Waits before release attempt n+1; false when the deadline does not allow it.
+local function backoff(ctx, attempt)
+  local wait = random() * min(M.BACKOFF_CAP, M.BACKOFF_BASE * 2 ^ (attempt - 1))
+  if wait >= ctx.deadline - sys.monotonic() then return false end
+  if ctx.verbose then ctx.log(string_format('* retrying the release in %.2fs', wait)) end
+  sys.sleep(wait)
+  return true
 end
 
 local function ttl_seconds(ttl, vars)

@@ -179,6 +179,7 @@ local function secret_header(name)
   return WHOLE_HEADERS[name] or find(name, 'key', 1, true) or find(name, 'token', 1, true)
     or find(name, 'secret', 1, true)
 end
+M.secret_header = secret_header   -- what never follows a request to another origin
 
 -- r:headers(tbl) -> a copy of a name -> value header table fit to print:
 -- credential-bearing headers masked whole, the others passed through apply.

@@ -73,9 +73,6 @@ local function apply_auth(auth, headers, vars, secrets)
       headers['Authorization'] = 'Basic ' .. codec.base64(tostring(user) .. ':' .. tostring(pass))
       if secrets then secrets:add_basic(tostring(user), tostring(pass)) end
     end
-  elseif auth.token then
-    local t = template.value(auth.token, vars)
-    if t then headers['Authorization'] = 'Token token=' .. tostring(t) end
   elseif auth.bearer then
     local t = template.value(auth.bearer, vars)
     if t then headers['Authorization'] = 'Bearer ' .. tostring(t) end
@@ -125,11 +122,9 @@ function M.build(step, vars, where, secrets)
     end
     local mac = hmac.digest(s.hmac, tostring(key), to_sign)
     local enc = s.encoding or 'hex'
-    local sig = enc == 'hex' and codec.hex(mac) or enc == 'base64' and codec.base64(mac)
-      or enc == 'base64url' and codec.base64url(mac)
-    if not sig then errors.raise('recipe', where .. ": sign.encoding must be hex, base64 or base64url") end
-    if s.query then req.query[#req.query + 1] = { s.query, sig } end
-    if s.header then req.headers[s.header] = sig end
+    local sig = enc == 'hex' and codec.hex(mac) or enc == 'base64' and codec.base64(mac) or codec.base64url(mac)
+    if s.into.query then req.query[#req.query + 1] = { s.into.query, sig } end
+    if s.into.header then req.headers[s.into.header] = sig end
   end
   return req, to_sign
 end

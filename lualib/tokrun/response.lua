@@ -84,8 +84,8 @@ local KIND_TEXT = {
 
 -- M.failure(decl, step, resp, body, status, where) -> error object
 function M.failure(decl, step, resp, body, status, where)
-  local code = first(body, step.error_code or DEFAULT_CODE)
-  local text = first(body, step.error_message or DEFAULT_MESSAGE)
+  local code = first(body, step.code_from or DEFAULT_CODE)
+  local text = first(body, step.message_from or DEFAULT_MESSAGE)
   if code ~= nil then code = tostring(code) end
   if text ~= nil then text = tostring(text) end
   local rule
@@ -93,7 +93,7 @@ function M.failure(decl, step, resp, body, status, where)
     for _, r in ipairs(rules) do
       if (r.status == nil or one_of(status, r.status) or one_of(resp.status, r.status))
         and (r.code == nil or one_of(code, r.code))
-        and (r.text == nil or one_of(text, r.text)) then
+        and (r.provider_message == nil or one_of(text, r.provider_message)) then
         rule = r
         break
       end
@@ -107,7 +107,7 @@ function M.failure(decl, step, resp, body, status, where)
   local detail = 'HTTP ' .. resp.status
   if status ~= resp.status then detail = detail .. ', status ' .. status end
   if code and code ~= tostring(status) then detail = detail .. ', code ' .. code end
-  local msg = string_format('%s: %s (%s)', where, rule and rule.message or KIND_TEXT[kind] or kind, detail)
+  local msg = string_format('%s: %s (%s)', where, rule and rule.report or KIND_TEXT[kind] or kind, detail)
   if text then msg = msg .. ': ' .. text end
   if body == nil and resp.body ~= '' then
     local ctype = resp.headers['content-type'] or 'unknown type'

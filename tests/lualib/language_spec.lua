@@ -77,7 +77,7 @@ describe('building a request', function()
     query = { { 'ts', '{now_ms}' }, { 'opt', '{missing}' } },
     auth = { basic = { '{user}', '{pass}' } },
     json = { user = '{user}', n = '{n}' },
-    sign = { hmac = 'sha256', key = '{pass}', message = '{query}', query = 'sig' },
+    sign = { hmac = 'sha256', key = '{pass}', message = '{query}', into = { query = 'sig' } },
   }
   local vars = { base = 'https://h.example', user = 'u', pass = 'p w', n = 3, now_ms = 1700000000000 }
 
@@ -102,7 +102,7 @@ describe('building a request', function()
 end)
 
 describe('reading an answer', function()
-  local step = { name = 's', status_from = 'status', error_code = 'code',
+  local step = { name = 's', status_from = 'status', code_from = 'code',
     errors = { { code = 'E1', kind = 'auth' } } }
 
   it('lets the body status count over HTTP 200', function()

@@ -15,15 +15,15 @@ local BOUND = 20   -- seconds any one run may take before it counts as a hang
 -- runs -- what the run must end with.  line: the line a syntax error names.
 local CASES = {
   syntax_error = { says = "unexpected symbol near '='", line = 7 },
-  wrong_type = { says = "field 'retries' must be number, got string" },
+  wrong_type = { says = "retries: must be an integer, got string 'three'" },
   wrong_return = { says = 'a recipe must return a table, got string' },
-  unknown_key = { says = "unknown field 'hedaers'" },
+  unknown_key = { says = "step 'mint': unknown word 'hedaers'; did you mean 'headers'?" },
   undeclared_placeholder = { says = "undeclared placeholder '{api_secret}'" },
-  missing_emit = { says = "missing field 'emit'" },
-  missing_steps = { says = "field 'steps' must list at least one step" },
-  emit_without_token = { says = "emit: missing field 'token'" },
+  missing_emit = { says = "missing 'emit'" },
+  missing_steps = { says = "missing 'steps'" },
+  emit_without_token = { says = "emit: missing 'token'" },
   load_loop = { says = 'still running after 2s' },
-  huge_string = { says = 'more than its memory bound' },
+  huge_string = { says = 'string.rep would build more than' },
   deep_recursion = { says = 'stack overflow' },
   os_execute = { says = "attempt to call a nil value (field 'execute')" },
   io_open = { says = "global 'io'" },
@@ -33,12 +33,12 @@ local CASES = {
   string_dump_method = { says = "attempt to call a nil value (local 'dump')" },
   run_without_process = { says = "needs capabilities = { 'process' }" },
   insecure = { says = 'recipes cannot turn TLS verification off' },
-  insecure_top = { says = "unknown field 'insecure'" },
+  insecure_top = { says = "unknown word 'insecure'" },
   -- valid declarations whose function values misbehave only when run
   -- (the run's bounds name the recipe, not its file: `names`)
   run_loop = { check_ok = true, args = { '--timeout', '3' }, code = 69, says = 'still running after --timeout 3s',
     names = 'bad_run_loop' },
-  huge_string_run = { check_ok = true, says = 'more than its memory bound (64 MiB)', names = 'bad_huge_run' },
+  huge_string_run = { check_ok = true, says = 'string.rep would build more than', names = 'bad_huge_run' },
   deep_recursion_run = { check_ok = true, says = 'stack overflow' },
 }
 

@@ -8,18 +8,16 @@ local fuzz = require 'fuzz.lib'
 
 local pcall, pairs, ipairs, type, tostring = pcall, pairs, ipairs, type, tostring
 
--- Every field name the schema knows, and values it gives meaning to.
-local KEYS = {
-  'name', 'description', 'params', 'derive', 'steps', 'emit', 'release', 'errors',
-  'capabilities', 'mint_once', 'method', 'url', 'query', 'headers', 'auth', 'json', 'form',
-  'body', 'content_type', 'sign', 'expect', 'status_from', 'error_message', 'error_code',
-  'capture', 'safe_to_repeat', 'retries', 'follow_redirects', 'max_body', 'timeout', 'when',
-  'on_failure', 'run', 'parse', 'insecure', 'failure_note', 'token', 'token_type',
-  'expires_at', 'ttl', 'data', 'env', 'path', 'as', 'match', 'secret', 'optional',
-  'utc_offset', 'status', 'code', 'text', 'kind', 'message', 'hint', 'lease', 'type',
-  'default', 'required', 'required_if', 'pattern', 'enum', 'hmac', 'key', 'header',
-  'encoding', 'basic', 'bearer', 'api_key', 'base_url', 'id', 'sig', 'TOKEN',
-}
+-- Every word the schema knows, words of earlier versions, and names
+-- recipes use.
+local KEYS = { 'insecure', 'safe_to_repeat', 'error_message', 'text', 'token', 'api_key', 'base_url',
+  'id', 'sig', 'TOKEN' }
+for _, words in pairs(require('tokrun.schema').contexts) do
+  for word, w in pairs(words) do
+    if type(w) == 'table' then KEYS[#KEYS + 1] = word end
+  end
+end
+table.sort(KEYS)
 local WORDS = {
   'fuzz', 'process', 'fs', 'GET', 'POST', '{api_key}', '{base_url}', '{token}', '{id}',
   '{now_ms}', '{query}', '{nope}', '{api_key|form}', '{x|bad}', 'https://example.com/{id}',
@@ -42,9 +40,9 @@ local function skeleton()
       query = { { 'a', '{api_key}' } }, headers = { ['X-Key'] = '{api_key}' },
       auth = { basic = { '{api_key}', '{sig}' } }, json = { a = { '{api_key}' } },
       capture = { token = 'data.token', id = { path = 'data.id', as = 'string', secret = true } },
-      sign = { hmac = 'sha256', key = '{api_key}', message = '{query}', query = 'signature' },
+      sign = { hmac = 'sha256', key = '{api_key}', message = '{query}', into = { query = 'signature' } },
       errors = { { status = 401, kind = 'auth', message = 'denied' } },
-      when = { api_key = true }, retries = 2, safe_to_repeat = true,
+      when = { api_key = true }, retries = 2, resend = 'safe',
     } },
     emit = { token = '{token}', expires_at = '{now}', data = { id = '{id}' }, env = { TOKEN = '{token}' } },
     release = { lease = 'id', steps = { { name = 'release', method = 'DELETE', url = '{base_url}/r/{id}' } } },

@@ -1,0 +1,195 @@
+-- One run of a recipe, from the command line's options to a delivered
+-- result: prepare (load, resolve parameters, build the redactor), run the
+-- steps under the recipe's bounds, obtain through the cache, deliver.
+-- `tokrun`, `tokrun exec`, `tokrun release` and the credential helpers
+-- all go through here.
+local errors = require 'tokrun.errors'
+local recipe = require 'tokrun.recipe'
+local sys = require 'tokrun.sys'
+
+local M = {}
+
+local ipairs, pairs, type, tostring, pcall, error = ipairs, pairs, type, tostring, pcall, error
+local string_format = string.format
+local stdout, stderr = io.stdout, io.stderr
+
+-- M.warn(ctx_or_nil, message): one line on stderr, redacted.
+function M.warn(ctx, msg)
+  stderr:write('tokrun: ', ctx and ctx.secrets:apply(msg) or msg, '\n')
+end
+
+-- -p NAME=VALUE list -> {name = value}
+local function cli_params(list)
+  local out = {}
+  for _, kv in ipairs(list or {}) do
+    local name, value = kv:match('^([^=]+)=(.*)$')
+    if not name then
+      errors.raise('usage', string_format("-p needs NAME=VALUE, got '%s' (see 'tokrun --help')", kv))
+    end
+    out[name] = value
+  end
+  return out
+end
+
+-- The environment parameters are looked up in: the process's, overlaid
+-- with --env-file lines.
+local function lookup_env(opts)
+  local env = sys.environ()
+  if opts.env_file then
+    local text, err = sys.read_file(opts.env_file, 1024 * 1024)
+    if not text then errors.raise('config', 'cannot read --env-file ' .. err) end
+    local lines, perr = require('tokrun.params').parse_env_file(text, opts.env_file)
+    if not lines then errors.raise(perr.kind or 'config', perr.message or tostring(perr)) end
+    for k, v in pairs(lines) do env[k] = v end
+  end
+  return env
+end
+
+local function read_secret_file(path)
+  return sys.read_file(path, 64 * 1024)
+end
+
+-- M.prepare(opts, name [, only]) -> ctx: the recipe loaded and checked, its
+-- parameters resolved (only those in the set `only`, for a release).
+-- opts.report (when present) learns the recipe's name and redactor, so a
+-- failure is reported under the recipe's name and redacted.
+function M.prepare(opts, name, only)
+  local report = opts.report or {}
+  report.recipe = name:match('([^/]+)%.lua$') or name
+  local path = recipe.locate(name)
+  local decl, source = recipe.load(path)
+  report.recipe = decl.name
+  local values, sources, secret_env = require('tokrun.params').resolve(decl.params or {}, {
+    cli = cli_params(opts.params), env = lookup_env(opts), read_file = read_secret_file, only = only,
+  })
+  if not values then
+    local e = sources
+    errors.raise(e.kind or 'config', decl.name .. ': ' .. (e.message or tostring(e)))
+  end
+  local secrets = require('tokrun.redact').new()
+  report.secrets = secrets
+  for _, p in ipairs(decl.params or {}) do
+    if p.secret and values[p.name] ~= nil then secrets:add(tostring(values[p.name])) end
+  end
+  local fixed = opts.now
+  return {
+    decl = decl, path = path, source = source, values = values, sources = sources,
+    secret_env = secret_env, secrets = secrets,
+    now_ms = fixed and function() return fixed end or sys.now_ms,
+    timeout = opts.timeout, deadline = sys.monotonic() + opts.timeout,
+    retries = opts.retries,
+    tls = { cacert = opts.cacert, client_cert = opts.client_cert,
+      client_key = opts.client_key, insecure = opts.insecure },
+    dry_run = opts.dry_run, verbose = opts.verbose,
+    log = function(line) stderr:write(secrets:apply(line), '\n') end,
+    out = function(line) stdout:write(secrets:apply(line), '\n') end,
+  }
+end
+
+-- M.bounded(ctx, fn, ...) -> fn's results, run under the recipe's heap and
+-- time bounds.  The time bound is the run's own deadline (--timeout),
+-- which the engine moves when a release gets its own time.
+function M.bounded(ctx, fn, ...)
+  local function left()
+    return ctx.deadline - sys.monotonic(), string_format('--timeout %gs', ctx.timeout)
+  end
+  sys.set_memory_limit(recipe.MAX_HEAP)
+  local ok, res = pcall(recipe.bounded, ctx.decl.name, left, fn, ...)
+  sys.set_memory_limit(0)
+  if not ok then
+    if res == 'not enough memory' then
+      errors.raise('recipe', string_format('%s: the recipe used more than its memory bound (%d MiB)',
+        ctx.decl.name, recipe.MAX_HEAP // (1024 * 1024)))
+    end
+    if errors.is(res) and res.kind == 'recipe' then
+      res.message = recipe.full_source(res.message, ctx.path)
+      if not res.message:find(ctx.decl.name, 1, true) then res.message = ctx.decl.name .. ': ' .. res.message end
+    end
+    error(res, 0)
+  end
+  return res
+end
+
+-- M.checkout(ctx [, keep_deferred]) -> result (nil for a dry run).  A
+-- recipe that takes a lease runs with SIGINT/TERM/HUP deferred, so an
+-- interrupted run releases what it checked out before it ends.
+function M.checkout(ctx, keep_deferred)
+  local lease = ctx.decl.release and not ctx.dry_run
+  if lease then sys.defer_signals(true) end
+  local ok, res = pcall(M.bounded, ctx, require('tokrun.engine').run, ctx)
+  if lease and not keep_deferred then sys.defer_signals(false) end
+  if not ok then error(res, 0) end
+  return res
+end
+
+-- M.cacheable(opts) -> whether this run may use the cache at all.
+function M.cacheable(opts)
+  return opts.cache and not opts.insecure and not opts.now and not opts.dry_run
+end
+
+-- M.refuse_lease(opts, ctx, what): a lease recipe cannot be cached, nor
+-- delivered by a format that cannot carry its id (64, before checkout).
+function M.refuse_lease(opts, ctx, what)
+  if not ctx.decl.release then return end
+  if opts.cache then
+    errors.raise('usage', ctx.decl.name .. ': a recipe that yields a lease is never cached; drop --cache')
+  end
+  local format = require('tokrun.output').formats[opts.format]
+  if what ~= 'exec' and type(format) == 'table' and format.lease == false then
+    errors.raise('usage', string_format("%s: a recipe that yields a lease cannot be printed as '%s', which "
+      .. "has no place for the lease id; use --format json or 'tokrun exec'", ctx.decl.name, opts.format))
+  end
+end
+
+-- M.deliver(opts, ctx, result) -> exit code: stdout or -o FILE.  A
+-- credential that cannot be minted again goes to stdout when the file
+-- cannot be written (exit 74).
+function M.deliver(opts, ctx, result)
+  local text = require('tokrun.output').render(result, opts.format)
+  if not opts.output then
+    stdout:write(text)
+    return 0
+  end
+  local ok, err = sys.write_atomic(opts.output, text, 384)
+  if ok then return 0 end
+  if ctx.decl.mint_once or result.lease then
+    stdout:write(text)
+    M.warn(ctx, string_format('cannot write %s (the credential is printed on stdout instead: '
+      .. 'it cannot be minted again)', err))
+  else
+    M.warn(ctx, 'cannot write output ' .. err)
+  end
+  return 74
+end
+
+-- M.run(opts, name) -> exit status: `tokrun RECIPE`.
+function M.run(opts, name)
+  if opts.insecure then M.warn(nil, 'warning: --insecure: TLS certificates are not verified') end
+  local ctx = M.prepare(opts, name)
+  M.refuse_lease(opts, ctx, 'run')
+  if M.cacheable(opts) then
+    return require('tokrun.cache').run(opts, ctx, function() return M.checkout(ctx) end, M.deliver)
+  end
+  local result = M.checkout(ctx)
+  if result == nil then return 0 end   -- dry run
+  local code = M.deliver(opts, ctx, result)
+  if result.deferred then
+    M.warn(ctx, result.deferred.message)
+    return code ~= 0 and code or errors.exit_code(result.deferred)
+  end
+  return code
+end
+
+-- M.release(opts, name, lease) -> 0: `tokrun release RECIPE LEASE`, with
+-- only the parameters the release steps use.
+function M.release(opts, name, lease)
+  local decl = recipe.load(recipe.locate(name))
+  if not decl.release then
+    errors.raise('usage', string_format("%s: this recipe has no release steps (see 'tokrun --help')", decl.name))
+  end
+  local ctx = M.prepare(opts, name, require('tokrun.lease').params_for_release(decl))
+  M.bounded(ctx, require('tokrun.engine').release, ctx, lease)
+  return 0
+end
+
+return M
