@@ -22,6 +22,8 @@ bench_deps() {
     cmd=${pair%%:*} pkg=${pair#*:}
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
   done
+  command -v cc >/dev/null 2>&1 || missing+=(gcc)
+  pkg-config --exists libcurl libcrypto 2>/dev/null || missing+=(pkg-config libcurl4-openssl-dev libssl-dev)
   [ -x /usr/bin/time ] || missing+=(time)
   [ -x "$PY" ] || missing+=(python3)
   "$PY" -c 'import requests' >/dev/null 2>&1 || missing+=(python3-requests)

@@ -120,7 +120,8 @@ end
 
 -- What each row is compared with: the same transport's curl, bare Lua for
 -- what answers without the network, the file cache for Redis.
-local REF = { full_https = "curl_https", curl_https = "curl_https", cache = "lua54", helper = "lua54",
+local REF = { full_https = "curl_https", curl_https = "curl_https", floor_https = "curl_https",
+              cache = "lua54", helper = "lua54", floor_hmac = "lua54",
               git_fill = "lua54", redis_tcp = "cache", redis_tls = "cache", rs256_snowflake = "lua54",
               es256_asc = "lua54", tokrun_lua = "lua54", lua54 = "lua54" }
 for _, c in ipairs(commands) do
@@ -250,6 +251,22 @@ libcurl_target("git helper cache hit does not map libcurl", "helper")
 ratio_target("Redis hit (TCP) <= 1.5x file cache hit", "redis_tcp", "cache", 1.5)
 ratio_target("Redis hit (TLS) <= 1.5x file cache hit", "redis_tls", "cache", 1.5)
 
+-- The floors: what a C program doing the same work on the same libraries
+-- pays, next to the same targets (no mark: they say what is reachable).
+local function floor_line(name, key, ref)
+  local a, b = by_key[key], by_key[ref]
+  if not (a and b and a.wall_ms and b.wall_ms) then return end
+  local ir = a.instructions and b.instructions and format("; instructions %.2fx", a.instructions / b.instructions) or ""
+  targets[#targets + 1] = { name = name, value = a.wall_ms / b.wall_ms, info = true,
+    shown = format("%.2fx (%.2f vs %.2f ms%s)", a.wall_ms / b.wall_ms, a.wall_ms, b.wall_ms, ir) }
+end
+floor_line("(floor) C: sign + libcurl GET vs curl -s, http", "floor_http", "curl_http")
+floor_line("(floor) C: sign + libcurl GET vs curl -s, https", "floor_https", "curl_https")
+floor_line("(floor) C: one OpenSSL HMAC vs lua5.4 empty", "floor_hmac", "lua54")
+floor_line("(over the floor) tokrun full run, http", "full_http", "floor_http")
+floor_line("(over the floor) tokrun full run, https", "full_https", "floor_https")
+floor_line("(over the floor) tokrun cache hit", "cache", "floor_hmac")
+
 local mock = cjson.decode(read(work .. "/mock_latency.json") or "{}")
 local stats = cjson.decode(read(work .. "/mock_stats.json") or "{}")
 
@@ -264,7 +281,7 @@ print("rows read from stdin are timed through sh, whose spawn time hyperfine sub
 print(concat(text, "\n"))
 print("\nPerformance targets:")
 for _, t in ipairs(targets) do
-  local mark = t.na and "n/a " or t.met == nil and "    " or t.met and "MET " or "MISS"
+  local mark = t.na and "n/a " or t.info and "    " or t.met and "MET " or "MISS"
   print(format("  %s %-50s %s", mark, t.name, t.shown))
 end
 
@@ -404,7 +421,8 @@ local function profile(key)
 end
 
 local profiles, written = {}, {}
-for _, key in ipairs { "full_http", "full_https", "cache", "helper", "curl_http", "curl_https" } do
+for _, key in ipairs { "full_http", "full_https", "cache", "helper", "curl_http", "curl_https",
+                       "floor_http", "floor_https", "floor_hmac" } do
   if by_key[key] then
     profiles[key] = profile(key)
     if profiles[key] then written[#written + 1] = out .. "-profile-" .. key .. ".txt" end
@@ -444,7 +462,11 @@ local function versus(key, ref)
   print(concat(lines, "\n"))
   return list
 end
-local comparisons = { http = versus("full_http", "curl_http"), https = versus("full_https", "curl_https") }
+local comparisons = {
+  http = versus("full_http", "curl_http"), https = versus("full_https", "curl_https"),
+  floor_http = versus("full_http", "floor_http"), floor_https = versus("full_https", "floor_https"),
+  floor_cache = versus("cache", "floor_hmac"),
+}
 for _, p in pairs(profiles) do p.objects_all = nil end
 
 local record = {
@@ -480,7 +502,8 @@ for _, s in ipairs(slots) do
 end
 for _, t in ipairs(targets) do
   record.targets[#record.targets + 1] = { name = t.name, value = t.value, limit = t.limit,
-                                          status = t.na and "n/a" or t.met and "MET" or "MISS", shown = t.shown }
+                                          status = t.na and "n/a" or t.info and "info" or t.met and "MET" or "MISS",
+                                          shown = t.shown }
 end
 write(out .. ".json", cjson.encode(record) .. "\n")
 written[#written + 1] = out .. ".json"
