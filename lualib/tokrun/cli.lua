@@ -168,6 +168,15 @@ local function cmd_release(opts)
   return session.release(opts, opts.args[1], opts.args[2])
 end
 
+-- What a recipe may do beyond HTTP, said wherever it is shown.
+local RUNS_COMMANDS = "runs commands as you (capability 'process')"
+local function runs_commands(decl)
+  for _, c in ipairs(decl.capabilities or {}) do
+    if c == 'process' then return true end
+  end
+  return false
+end
+
 local function cmd_check(opts)
   if #opts.args == 0 then usage('expected one or more RECIPE files') end
   local recipe = require 'tokrun.recipe'
@@ -179,7 +188,8 @@ local function cmd_check(opts)
       return recipe.load(path)
     end)
     if ok then
-      stdout:write(string_format('%s: ok (%s)\n', path, err.name))
+      stdout:write(string_format('%s: ok (%s)%s\n', path, err.name,
+        runs_commands(err) and ('; ' .. RUNS_COMMANDS) or ''))
     else
       err = errors.wrap(err)
       stderr:write('tokrun: ', err.message, '\n')
@@ -201,6 +211,7 @@ local function cmd_list()
         seen[name] = true
         local ok, decl = pcall(recipe.load, dir .. '/' .. file)
         local desc = ok and (decl.description or '') or ('invalid: ' .. errors.wrap(decl).message)
+        if ok and runs_commands(decl) then desc = desc .. ' [' .. RUNS_COMMANDS .. ']' end
         stdout:write(string_format('%-28s %s  (%s)\n', name, desc, dir .. '/' .. file))
       end
     end
@@ -226,6 +237,7 @@ local function recipe_help(name)
       p.description and ('\n' .. string.rep(' ', 21) .. p.description) or '')
   end
   if decl.release then lines[#lines + 1] = '\nYields a lease: use `tokrun exec` or `tokrun release`.' end
+  if runs_commands(decl) then lines[#lines + 1] = '\nThis recipe ' .. RUNS_COMMANDS .. '.' end
   stdout:write(concat(lines, '\n'), '\n')
   return 0
 end

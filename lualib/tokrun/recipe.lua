@@ -104,7 +104,13 @@ function M.find(name)
   local dirs = M.search_dirs()
   for _, dir in ipairs(dirs) do
     local p = dir .. '/' .. name .. '.lua'
-    if sys.lstat(p) then return p end
+    if sys.lstat(p) then
+      local st = sys.lstat(sys.realpath(dir) or dir)
+      if st and st.mode & 2 ~= 0 then
+        return nil, string_format('refusing %s: other users can write to %s (TOKRUN_PATH)', p, dir)
+      end
+      return p
+    end
   end
   return nil, string_format("no recipe named '%s' (looked in %s)", name, concat(dirs, ', '))
 end

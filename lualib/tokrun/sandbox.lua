@@ -166,10 +166,7 @@ function M.plain(v, where, fail)
   end
   function walk(x)
     if type(x) ~= 'table' then return x end
-    if on_path[x] then
-      local place = at()
-      fail(place, 'the recipe holds a cycle: %s refers back to a table that contains it', place)
-    end
+    if on_path[x] then fail(at(), 'refers back to a table that contains it (the recipe holds a cycle)') end
     on_path[x] = true
     local out = {}
     local k, item = next(x)

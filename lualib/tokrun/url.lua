@@ -49,6 +49,7 @@ end
 -- number, the scheme's default when absent.
 function M.parse(s)
   if type(s) ~= 'string' then return nil, 'not a string' end
+  if s:find('[%c ]') then return nil, 'it holds a space or a control character' end
   local loaded = package.loaded['tokrun.http']
   local u, err
   if loaded and loaded.parse_url then

@@ -23,20 +23,24 @@ local function fail(V, where, word, fmt, ...)
     { finding = { file = V.path, step = V.step, word = word, message = string_format('%s: %s', where, msg) } })
 end
 
--- Levenshtein distance, for "did you mean".
+-- Edit distance counting a swap of neighbours as one edit (optimal string
+-- alignment), for "did you mean".
 local function distance(a, b)
   if #a > 64 or #b > 64 then return math.huge end
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
+  local d = {}
+  for i = 0, #a do d[i] = { [0] = i } end
+  for j = 0, #b do d[0][j] = j end
   for i = 1, #a do
-    local cur = { [0] = i }
     for j = 1, #b do
       local cost = a:byte(i) == b:byte(j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      local v = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
+        v = math.min(v, d[i - 2][j - 2] + 1)
+      end
+      d[i][j] = v
     end
-    prev = cur
   end
-  return prev[#b]
+  return d[#a][#b]
 end
 
 local function nearest(word, candidates)
@@ -46,7 +50,8 @@ local function nearest(word, candidates)
     local d = distance(word:lower(), tostring(c):lower())
     if not best_d or d < best_d then best, best_d = c, d end
   end
-  if best and best_d <= math.max(1, #word // 3) then return best end
+  local allowed = #word <= 3 and 1 or math.max(2, #word // 3)
+  if best and best_d <= allowed then return best end
 end
 
 local function suggest(word, candidates)

@@ -36,14 +36,14 @@ describe('sandbox.plain', function()
   it('names the place of a cycle through lists and fields', function()
     local decl = { steps = { { name = 'x', query = { { 'a', 'b' } } } } }
     decl.steps[1].query[1][3] = decl.steps
-    assert.equal('recipe.steps[1].query[1][3] | the recipe holds a cycle: recipe.steps[1].query[1][3] '
-      .. 'refers back to a table that contains it', plain_error(decl))
+    assert.equal('recipe.steps[1].query[1][3] | refers back to a table that contains it (the recipe holds a cycle)',
+      plain_error(decl))
   end)
 
   it('names a cycle under a key that is not a string or a number', function()
     local decl = { x = { [true] = { y = {} } } }
     decl.x[true].y.z = decl.x
-    assert.matches('^recipe%.x%.true%.y%.z | the recipe holds a cycle', plain_error(decl))
+    assert.matches('^recipe%.x%.true%.y%.z | refers back', plain_error(decl))
   end)
 
   it('names the place after a cycle was left: the path is only what leads to it', function()

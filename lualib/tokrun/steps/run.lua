@@ -74,6 +74,11 @@ local PARSE = {
 
 return function(ctx, step, vars, where)
   local argv = render_argv(step.run, vars, where)
+  for i, a in ipairs(argv) do
+    if a:find('\0', 1, true) then
+      errors.raise('config', string_format('%s: argument %d of the command would hold a NUL byte', where, i))
+    end
+  end
   local cmdline = ctx.secrets:apply(concat(argv, ' '))
   if ctx.dry_run then ctx.out('# ' .. where); ctx.out('$ ' .. cmdline); return end
   trace.note(ctx, '$ %s', cmdline)
