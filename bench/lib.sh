@@ -53,19 +53,22 @@ bench_build() {
   esac
 }
 
-# Runs a private copy of the build (binary, marker, native modules), so a
-# rebuild elsewhere during the bench neither breaks runs nor mixes two
-# binaries in one set of figures.  Sets TOKRUN to the copy.
+# Runs a private install of the build (cmake --install into the work dir:
+# binary, http module, lualib, recipes), so a rebuild or an edit of lualib/
+# elsewhere during the bench neither breaks runs nor mixes two versions in
+# one set of figures, and what is measured is the layout users run (no
+# build-tree checks for edited sources).  Sets TOKRUN to the copy and
+# RECIPES to its recipe directory.
 bench_snapshot() {
   local src
   src=$(dirname "$TOKRUN")
+  [ -f "$src/cmake_install.cmake" ] || { bench_log "$src is not a CMake build directory"; exit 1; }
+  cmake --install "$src" --prefix "$WORK/inst" >"$WORK/install.log" 2>&1 \
+    || { bench_log "cmake --install $src failed:"; tail -5 "$WORK/install.log" >&2; exit 1; }
   mkdir -p "$WORK/bin"
-  cp -p "$TOKRUN" "$WORK/bin/tokrun"
-  [ ! -e "$src/tokrun-build-tree" ] || cp -p "$src/tokrun-build-tree" "$WORK/bin/"
-  [ ! -d "$src/lib" ] || cp -pR "$src/lib" "$WORK/bin/lib"
-  [ ! -e "$src/CMakeCache.txt" ] || cp -p "$src/CMakeCache.txt" "$WORK/bin/"
   TOKRUN_ORIGINAL=$TOKRUN
-  TOKRUN=$WORK/bin/tokrun
+  TOKRUN=$WORK/inst/bin/tokrun
+  RECIPES=$WORK/inst/share/tokrun/recipes
 }
 
 # Whether PID runs (a zombie waiting for us to reap it does not).
