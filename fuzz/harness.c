@@ -34,6 +34,12 @@ static lua_State *fuzz_L;
 static int fuzz_checker = LUA_NOREF;
 static uintptr_t fuzz_prev_line;
 static tokrun_heap fuzz_heap = {0, FUZZ_HEAP_LIMIT};
+static const luaL_Reg *fuzz_extra;
+
+void fuzz_preload(const luaL_Reg *modules)
+{
+  fuzz_extra = modules;
+}
 
 void fuzz_abort(const char *fmt, ...)
 {
@@ -95,20 +101,18 @@ static void fuzz_init(const char *target)
     fuzz_abort("cannot create a Lua state");
   luaL_openlibs(L);
 
-  /* the host's preloads, as main.c makes them, and cjson for the checkers */
-  static const luaL_Reg modules[] = {
-    {"tokrun.hmac", luaopen_tokrun_hmac},
-    {"tokrun.codec", luaopen_tokrun_codec},
-    {"tokrun.json", luaopen_tokrun_json},
-    {"tokrun.process", luaopen_tokrun_process},
-    {"tokrun.sys", luaopen_tokrun_sys},
-    {"cjson", luaopen_cjson},
-    {NULL, NULL}};
+  /* the host's preloads, the list main.c uses, and cjson for the checkers */
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  for (const luaL_Reg *m = modules; m->name; m++) {
+  for (const luaL_Reg *m = tokrun_modules; m->name; m++) {
     lua_pushcfunction(L, m->func);
     lua_setfield(L, -2, m->name);
   }
+  for (const luaL_Reg *m = fuzz_extra; m && m->name; m++) {
+    lua_pushcfunction(L, m->func);
+    lua_setfield(L, -2, m->name);
+  }
+  lua_pushcfunction(L, luaopen_cjson);
+  lua_setfield(L, -2, "cjson");
   lua_pop(L, 1);
 
   /* fuzz.native: what the checkers need from C */

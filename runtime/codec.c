@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "encode.h"
+#include "query.h"
 #include "tokrun.h"
 
 typedef size_t (*codec_enc_fn)(char *dst, const char *src, size_t n, int flag);
@@ -114,52 +115,11 @@ static int codec_unpct(lua_State *L)
   return codec_decode(L, 'p', lua_toboolean(L, 2), "percent-encoding");
 }
 
-/* Appends pct(name) "=" pct(value) to b. */
-static void codec_add_pair(luaL_Buffer *b, const char *name, size_t nlen,
-                           const char *value, size_t vlen)
-{
-  char *dst = luaL_prepbuffsize(b, ENC_PCT_MAX(nlen));
-  luaL_addsize(b, enc_pct(dst, name, nlen, 0));
-  luaL_addchar(b, '=');
-  dst = luaL_prepbuffsize(b, ENC_PCT_MAX(vlen));
-  luaL_addsize(b, enc_pct(dst, value, vlen, 0));
-}
-
-/* [pair, fields before i] Pushes field i of the pair as a string, or raises. */
-static const char *codec_pair_field(lua_State *L, lua_Integer pair, int i, size_t *len)
-{
-  int t = lua_rawgeti(L, -i, i);
-  if (t != LUA_TSTRING && t != LUA_TNUMBER)
-    luaL_error(L, "bad query pair #%I: %s must be a string or a number, got %s",
-               pair, i == 1 ? "name" : "value", luaL_typename(L, -1));
-  return lua_tolstring(L, -1, len);
-}
-
 /* codec.query({{name, value}, ...}) -> "name=value&..." in the given order */
 static int codec_query(lua_State *L)
 {
   luaL_checktype(L, 1, LUA_TTABLE);
-  lua_Integer n = luaL_len(L, 1);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  for (lua_Integer i = 1; i <= n; i++) {
-    size_t nlen, vlen;
-    if (i > 1)
-      luaL_addchar(&b, '&');
-    if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
-      return luaL_error(L, "bad query pair #%I: expected a {name, value} table, got %s",
-                        i, luaL_typename(L, -1));
-    const char *name = codec_pair_field(L, i, 1, &nlen);
-    const char *value = codec_pair_field(L, i, 2, &vlen);
-    luaL_Buffer piece;                        /* [box, pair, name, value] */
-    luaL_buffinit(L, &piece);
-    codec_add_pair(&piece, name, nlen, value, vlen);
-    luaL_pushresult(&piece);                  /* [box, pair, name, value, piece] */
-    lua_replace(L, -4);
-    lua_pop(L, 2);                            /* [box, piece] */
-    luaL_addvalue(&b);
-  }
-  luaL_pushresult(&b);
+  query_push(L, 1);
   return 1;
 }
 

@@ -1,6 +1,10 @@
 /*
- * tokrun.http: one HTTP exchange over libcurl's easy API.  Any response is
- * data (a 500 too); failing to get one is nil, {kind=, message=, code=}.
+ * tokrun.http: one HTTP exchange over libcurl's easy API, and libcurl's
+ * reading of a URL.  Any response is data (a 500 too); failing to get one
+ * is nil, {kind=, message=, code=} (a proxy's 407 is such a failure: kind
+ * proxy).  Every request says User-Agent: tokrun/VERSION, accepts the
+ * encodings libcurl decodes, goes through libcurl's proxy variables
+ * except to loopback, and trusts CAs as curl(1) does.
  * Policy (retries, redirects hop by hop, redaction) lives in lualib.  Built as
  * a loadable module so that a run which never touches the network never maps
  * libcurl.
@@ -15,7 +19,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
-#include "encode.h"
+#include "query.h"
 #include "tokrun.h"
 
 #define HTTP_REQUEST "tokrun.http.request"
@@ -149,32 +153,6 @@ static int http_is_token(const char *s)
   return 1;
 }
 
-/* [pair, fields before i] -> [.., field i]: a query pair's name or value as a
- * string, or raises. */
-static const char *http_pair_field(lua_State *L, lua_Integer pair, int i, size_t *len)
-{
-  int t = lua_rawgeti(L, -i, i);
-  if (t != LUA_TSTRING && t != LUA_TNUMBER)
-    luaL_argerror(L, 1, lua_pushfstring(L, "query pair #%I: %s must be a string "
-                  "or a number", pair, i == 1 ? "name" : "value"));
-  return lua_tolstring(L, -1, len);
-}
-
-/* [pair, name, value] -> [piece]: pct(name) "=" pct(value), as codec.query. */
-static void http_pair_piece(lua_State *L, const char *name, size_t nlen,
-                            const char *value, size_t vlen)
-{
-  luaL_argcheck(L, nlen <= SIZE_MAX / 4 && vlen <= SIZE_MAX / 4, 1, "query too long");
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  luaL_addsize(&b, enc_pct(luaL_prepbuffsize(&b, ENC_PCT_MAX(nlen)), name, nlen, 0));
-  luaL_addchar(&b, '=');
-  luaL_addsize(&b, enc_pct(luaL_prepbuffsize(&b, ENC_PCT_MAX(vlen)), value, vlen, 0));
-  luaL_pushresult(&b);
-  lua_replace(L, -4);
-  lua_pop(L, 2);
-}
-
 /* [opts, ..., query] -> [opts, ..., query, full url]: the pairs encoded
  * exactly as codec.query does, placed before any #fragment. */
 static const char *http_build_url(lua_State *L, const char *url, int query)
@@ -183,19 +161,12 @@ static const char *http_build_url(lua_State *L, const char *url, int query)
   size_t base = frag ? (size_t)(frag - url) : strlen(url);
   const char *sep = !memchr(url, '?', base) ? "?"
                     : base && strchr("?&", url[base - 1]) ? "" : "&";
-  lua_Integer n = luaL_len(L, query);
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   luaL_addlstring(&b, url, base);
-  for (lua_Integer i = 1; i <= n; i++) {
-    luaL_addstring(&b, i > 1 ? "&" : sep);
-    if (lua_rawgeti(L, query, i) != LUA_TTABLE)
-      luaL_argerror(L, 1, lua_pushfstring(L, "query pair #%I must be a "
-                                          "{name, value} table", i));
-    size_t nlen, vlen;
-    const char *name = http_pair_field(L, i, 1, &nlen);
-    const char *value = http_pair_field(L, i, 2, &vlen);
-    http_pair_piece(L, name, nlen, value, vlen);
+  if (luaL_len(L, query) > 0) {
+    luaL_addstring(&b, sep);
+    query_push(L, query);
     luaL_addvalue(&b);
   }
   if (frag)
@@ -286,10 +257,20 @@ static long http_ms(double seconds)
 /* The kind of a failed transfer, and a human reading of it. */
 static const char *http_kind(http_req *r, CURLcode code, const char **what)
 {
+  long connect_code = 0;
+  curl_easy_getinfo(r->curl, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+  if (connect_code >= 300 || code == CURLE_PROXY) {
+    *what = connect_code == 407 ? "the proxy refused the tunnel: authentication "
+                                  "required (HTTP 407)"
+                                : "the proxy refused the tunnel";
+    return "proxy";
+  }
   switch (code) {
   case CURLE_COULDNT_RESOLVE_HOST:
-  case CURLE_COULDNT_RESOLVE_PROXY:
     *what = "could not resolve host";
+    return "dns";
+  case CURLE_COULDNT_RESOLVE_PROXY:
+    *what = "could not resolve the proxy";
     return "dns";
   case CURLE_COULDNT_CONNECT:
     *what = "could not connect";
@@ -346,23 +327,20 @@ static const char *http_kind(http_req *r, CURLcode code, const char **what)
   return "protocol";
 }
 
-/* [.., req] -> [.., req, nil, err] */
+/* [.., req] -> [.., req, nil, err]: err = {kind=, message=, code=} */
 static int http_fail(lua_State *L, http_req *r, CURLcode code)
 {
   const char *what, *kind = http_kind(r, code, &what);
   size_t n = strlen(r->errbuf);
   while (n > 0 && strchr(" \t\r\n", r->errbuf[n - 1]))
     r->errbuf[--n] = '\0';   /* curl's messages may end in a space or newline */
-  lua_pushnil(L);
-  lua_createtable(L, 0, 3);
-  lua_pushstring(L, kind);
-  lua_setfield(L, -2, "kind");
   if (r->overflow && strcmp(kind, "too_large") == 0)
     lua_pushfstring(L, "%s: over %I bytes", what, (lua_Integer)(strcmp(r->overflow,
                     "body") == 0 ? r->max_body : HTTP_MAX_HEADER_BYTES));
   else
     lua_pushfstring(L, "%s: %s", what, r->errbuf[0] ? r->errbuf : curl_easy_strerror(code));
-  lua_setfield(L, -2, "message");
+  tokrun_fail_kind(L, kind, lua_tostring(L, -1));
+  lua_remove(L, -3);
   lua_pushinteger(L, code);
   lua_setfield(L, -2, "code");
   return 2;
@@ -417,6 +395,111 @@ static int http_response(lua_State *L, http_req *r)
   return 1;
 }
 
+/* [.., t] Sets t[field] to the part of u, when the URL has it. */
+static void http_url_part(lua_State *L, CURLU *u, CURLUPart part, const char *field)
+{
+  char *v = NULL;
+  if (curl_url_get(u, part, &v, 0) == CURLUE_OK && v) {
+    if (part == CURLUPART_HOST) {   /* lower-cased, an IPv6 literal unbracketed */
+      size_t n = strlen(v), skip = v[0] == '[' && n >= 2;
+      for (size_t i = 0; i < n; i++)
+        v[i] = (char)tolower((unsigned char)v[i]);
+      lua_pushlstring(L, v + skip, n - 2 * skip);
+    } else {
+      lua_pushstring(L, v);
+    }
+    lua_setfield(L, -2, field);
+  }
+  curl_free(v);
+}
+
+/* http.parse_url(s) -> {scheme=, host=, port=, user=, password=, path=,
+ * query=, fragment=} | nil, message.  libcurl's own reading of s (curl_url),
+ * so the host is the one a request to s connects to: "127.1" reads as
+ * 127.0.0.1, userinfo is apart from the host, an IPv6 literal's host is
+ * lower-cased and, for an IPv6 literal, without its brackets or zone
+ * ("::1").  port is an integer, the scheme's default when s has none
+ * (absent for a scheme libcurl has no default for); the other parts are as
+ * written in s (percent-encoding kept) and absent when s has none (path is
+ * at least "/").  Schemes other than http and https are read too. */
+static int http_parse_url(lua_State *L)
+{
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  if (strlen(s) != len) {
+    luaL_pushfail(L);
+    lua_pushliteral(L, "bad URL: contains a NUL byte");
+    return 2;
+  }
+  CURLU *u = curl_url();
+  if (u == NULL)
+    return luaL_error(L, "out of memory");
+  CURLUcode rc = curl_url_set(u, CURLUPART_URL, s, CURLU_NON_SUPPORT_SCHEME);
+  if (rc != CURLUE_OK) {
+    curl_url_cleanup(u);
+    luaL_pushfail(L);
+    lua_pushfstring(L, "bad URL: %s", curl_url_strerror(rc));
+    return 2;
+  }
+  char *port = NULL;
+  lua_createtable(L, 0, 8);
+  if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port) {
+    lua_pushinteger(L, (lua_Integer)strtol(port, NULL, 10));
+    lua_setfield(L, -2, "port");
+  }
+  curl_free(port);
+  http_url_part(L, u, CURLUPART_SCHEME, "scheme");
+  http_url_part(L, u, CURLUPART_HOST, "host");
+  http_url_part(L, u, CURLUPART_USER, "user");
+  http_url_part(L, u, CURLUPART_PASSWORD, "password");
+  http_url_part(L, u, CURLUPART_PATH, "path");
+  http_url_part(L, u, CURLUPART_QUERY, "query");
+  http_url_part(L, u, CURLUPART_FRAGMENT, "fragment");
+  curl_url_cleanup(u);
+  return 1;
+}
+
+/* Whether url's host, as libcurl reads it, is a loopback one: 127.0.0.0/8,
+ * ::1 or localhost (curl resolves it to loopback without asking DNS). */
+static int http_is_loopback(const char *url)
+{
+  CURLU *u = curl_url();
+  char *host = NULL;
+  int loop = 0;
+  if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK
+      && curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
+    size_t n = strlen(host);
+    loop = strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0
+           || strcasecmp(host, "localhost") == 0
+           || (n > 10 && strcasecmp(host + n - 10, ".localhost") == 0);
+  }
+  curl_free(host);
+  curl_url_cleanup(u);
+  return loop;
+}
+
+static const char *http_env(const char *name)
+{
+  const char *v = getenv(name);
+  return v && *v ? v : NULL;
+}
+
+/* CA trust as curl(1) has it: cacert, else CURL_CA_BUNDLE, else
+ * SSL_CERT_FILE and SSL_CERT_DIR, else libcurl's built-in store. */
+static void http_set_trust(CURL *c, const char *cacert)
+{
+  const char *bundle = cacert ? cacert : http_env("CURL_CA_BUNDLE");
+  const char *dir = NULL;
+  if (!bundle) {
+    bundle = http_env("SSL_CERT_FILE");
+    dir = http_env("SSL_CERT_DIR");
+  }
+  if (bundle)
+    curl_easy_setopt(c, CURLOPT_CAINFO, bundle);
+  if (dir)
+    curl_easy_setopt(c, CURLOPT_CAPATH, dir);
+}
+
 /* http.request{method=, url=, query=, headers=, body=, timeout=, ...}: one
  * exchange; the response, or nil, {kind=, message=, code=}. */
 static int http_request(lua_State *L)
@@ -441,6 +524,7 @@ static int http_request(lua_State *L)
   const char *client_key = http_optstring(L, "client_key");
   int insecure = http_optbool(L, "insecure");
   int follow = http_optbool(L, "follow");
+  int no_proxy = http_optbool(L, "no_proxy");
   lua_Integer max_body = HTTP_DEFAULT_MAX_BODY;
   if (http_opt(L, "max_body", LUA_TNUMBER)) {
     int isint;
@@ -464,6 +548,13 @@ static int http_request(lua_State *L)
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "tokrun/" TOKRUN_VERSION);
+  /* every encoding libcurl decodes; the bounds count the decoded bytes */
+  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+  /* libcurl's proxy variables apply, except to loopback (a proxy would see
+   * what was meant never to leave the host) and when asked not to */
+  if (no_proxy || http_is_loopback(url))
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, http_ms(timeout));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, http_ms(connect_timeout));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_on_body);
@@ -492,8 +583,7 @@ static int http_request(lua_State *L)
     else if (body && strcmp(method, "GET") == 0)
       curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "GET");
   }
-  if (cacert)
-    curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
+  http_set_trust(c, cacert);
   if (insecure) {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -507,11 +597,22 @@ static int http_request(lua_State *L)
   CURLcode code = curl_easy_perform(c);
   if (code != CURLE_OK)
     return http_fail(L, r, code);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  if (status == 407)   /* only a proxy asks for proxy credentials */
+    return tokrun_fail_kind(L, "proxy", "the proxy refused the request: "
+                            "authentication required (HTTP 407)");
   return http_response(L, r);
 }
 
+static const luaL_Reg http_req_meta[] = {
+  {"__gc", http_req_release},
+  {"__close", http_req_release},
+  {NULL, NULL}};
+
 static const luaL_Reg http_funcs[] = {
   {"request", http_request},
+  {"parse_url", http_parse_url},
   {NULL, NULL}};
 
 static int curl_ready;   /* libcurl's global state is process-wide by nature */
@@ -540,13 +641,7 @@ int luaopen_tokrun_http(lua_State *L)
 {
   if (http_global_init() != 0)
     return luaL_error(L, "cannot initialise libcurl");
-  if (luaL_newmetatable(L, HTTP_REQUEST)) {
-    lua_pushcfunction(L, http_req_release);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, http_req_release);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
+  tokrun_newclass(L, HTTP_REQUEST, http_req_meta, NULL);
   luaL_newlib(L, http_funcs);
   return 1;
 }

@@ -116,10 +116,14 @@ typedef struct json_key {
   lua_Integer idx;                    /* in the keys table that anchors s */
 } json_key;
 
+/* The output may be a credential: wiped before it is freed, and grown by
+ * copying (never realloc), so no stale copy is left in the heap. */
 static void json_enc_free(json_enc *e)
 {
-  if (e->buf)
+  if (e->buf) {
+    explicit_bzero(e->buf, e->cap);
     e->alloc(e->ud, e->buf, e->cap, 0);
+  }
   e->buf = NULL;
   e->cap = e->len = 0;
 }
@@ -141,9 +145,14 @@ static void json_write(lua_State *L, json_enc *e, const void *p, size_t n)
         luaL_error(L, "json.encode: output too large");
       cap *= 2;
     }
-    char *buf = e->alloc(e->ud, e->buf, e->cap, cap);
+    char *buf = e->alloc(e->ud, NULL, 0, cap);
     if (buf == NULL)
       luaL_error(L, "not enough memory");
+    if (e->buf) {
+      memcpy(buf, e->buf, e->len);
+      explicit_bzero(e->buf, e->cap);
+      e->alloc(e->ud, e->buf, e->cap, 0);
+    }
     e->buf = buf;
     e->cap = cap;
   }
@@ -497,14 +506,14 @@ static const luaL_Reg json_funcs[] = {
   {"ordered", json_ordered},
   {NULL, NULL}};
 
+static const luaL_Reg json_enc_meta[] = {
+  {"__gc", json_enc_gc},
+  {NULL, NULL}};
+
 /* require "tokrun.json" */
 int luaopen_tokrun_json(lua_State *L)
 {
-  if (luaL_newmetatable(L, JSON_ENCODER)) {
-    lua_pushcfunction(L, json_enc_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
+  tokrun_newclass(L, JSON_ENCODER, json_enc_meta, NULL);
 
   luaL_newlibtable(L, json_funcs);
   luaopen_cjson_safe(L);                          /* [M, cjson] */

@@ -197,15 +197,8 @@ static int host_embedded_searcher(lua_State *L)
 
 static void host_preload(lua_State *L)
 {
-  static const luaL_Reg modules[] = {
-    {"tokrun.hmac", luaopen_tokrun_hmac},
-    {"tokrun.codec", luaopen_tokrun_codec},
-    {"tokrun.json", luaopen_tokrun_json},
-    {"tokrun.process", luaopen_tokrun_process},
-    {"tokrun.sys", luaopen_tokrun_sys},
-    {NULL, NULL}};
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  for (const luaL_Reg *m = modules; m->name; m++) {
+  for (const luaL_Reg *m = tokrun_modules; m->name; m++) {
     lua_pushcfunction(L, m->func);
     lua_setfield(L, -2, m->name);
   }

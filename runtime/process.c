@@ -1,9 +1,11 @@
 /*
- * tokrun.process: run a program directly (no shell) with its output captured
- * and bounded, under a deadline.  The child leads its own process group, so a
- * timeout kills whatever it started too.  Everything the run holds (pipes,
- * output buffers, the child) lives in a to-be-closed userdata, so an error
- * raised while building the result leaks nothing.
+ * tokrun.process: programs run directly (no shell), started by spawn.c.
+ * process.run captures their output, bounded, under a deadline;
+ * process.exec (tokrun exec) hands them tokrun's stdio and waits.  The
+ * child leads its own process group, so a timeout kills whatever it
+ * started too, and it gets SIGTERM if tokrun dies.  Everything a run holds
+ * (pipes, output buffers, the child) lives in a to-be-closed userdata, so
+ * an error raised while building the result leaks nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <sys/wait.h>
 
 #include "buf.h"
+#include "spawn.h"
 #include "tokrun.h"
 
 #define PROCESS_RUN "tokrun.process.run"
@@ -156,40 +159,6 @@ static int process_pipe(int p[2])
   return -1;
 }
 
-/* Never returns.  Only async-signal-safe calls; the errno of a failure goes
- * to the parent through errfd (close-on-exec, so a successful exec closes it
- * and the parent reads EOF). */
-static void process_child(int pipes[3][2], int errfd, char *const *argv,
-                          char *const *envp, const sigset_t *mask)
-{
-  setpgid(0, 0);
-  signal(SIGPIPE, SIG_DFL);
-  sigprocmask(SIG_SETMASK, mask, NULL);
-  if (dup2(pipes[0][0], 0) == 0 && dup2(pipes[1][1], 1) == 1
-      && dup2(pipes[2][1], 2) == 2) {
-    if (envp)
-      execvpe(argv[0], argv, envp);
-    else
-      execvp(argv[0], argv);
-  }
-  int err = errno;
-  ssize_t w = write(errfd, &err, sizeof err);
-  (void)w;
-  _exit(127);
-}
-
-/* [opts, ..., run] -> [opts, ..., run, nil, err] */
-static int process_fail(lua_State *L, const char *kind, const char *message)
-{
-  lua_pushnil(L);
-  lua_createtable(L, 0, 2);
-  lua_pushstring(L, kind);
-  lua_setfield(L, -2, "kind");
-  lua_pushstring(L, message);
-  lua_setfield(L, -2, "message");
-  return 2;
-}
-
 /* Feed stdin and drain stdout/stderr until both reach EOF or the deadline
  * passes.  Returns NULL, or the kind of the failure. */
 static const char *process_pump(process_run *r, const char *in, size_t inlen,
@@ -271,45 +240,37 @@ static int process_exec(lua_State *L, process_run *r, char *const *argv,
                         char *const *envp, const char *in, size_t inlen,
                         size_t max_output, double timeout)
 {
-  int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}}, errp[2] = {-1, -1};
-  int ok = process_pipe(errp) == 0;
+  int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+  int ok = 1;
   for (int i = 0; ok && i < 3; i++)
     ok = process_pipe(pipes[i]) == 0;
   sigset_t block, old;
   sigemptyset(&block);
   sigaddset(&block, SIGPIPE);   /* a child that stops reading stdin is no crash */
   sigprocmask(SIG_BLOCK, &block, &old);
-  pid_t pid = ok ? fork() : -1;
-  if (pid == 0)
-    process_child(pipes, errp[1], argv, envp, &old);
+  spawn_opts so = {.argv = argv, .envp = envp, .deathsig = SIGTERM, .mask = &old,
+                   .stdio = {pipes[0][0], pipes[1][1], pipes[2][1]}};
+  int exec_failed = 0;
+  pid_t pid = ok ? spawn(&so, &exec_failed) : -1;
   int err = errno;
-  if (pid > 0) {
-    setpgid(pid, pid);   /* also here, so the group exists before any kill */
+  if (pid > 0)
     r->pid = pid;
-  }
   for (int i = 0; i < 3; i++) {   /* keep the parent's ends only */
     r->fds[i] = i ? pipes[i][0] : pipes[i][1];
     process_close_fd(i ? &pipes[i][1] : &pipes[i][0]);
   }
-  process_close_fd(&errp[1]);
 
   const char *kind = NULL;
   char msg[256];
-  if (pid < 0) {
+  if (exec_failed) {
+    int missing = err == ENOENT || err == EACCES || err == ENOTDIR;
+    kind = missing ? "not_found" : "spawn";
+    snprintf(msg, sizeof msg, "%s %s: %s", missing ? "program not found:" :
+             "cannot execute", argv[0], strerror(err));
+  } else if (pid < 0) {
     kind = "spawn";
     snprintf(msg, sizeof msg, "cannot start %s: %s", argv[0], strerror(err));
-  } else {
-    ssize_t n;
-    while ((n = read(errp[0], &err, sizeof err)) < 0 && errno == EINTR)
-      ;
-    if (n == (ssize_t)sizeof err) {
-      int missing = err == ENOENT || err == EACCES || err == ENOTDIR;
-      kind = missing ? "not_found" : "spawn";
-      snprintf(msg, sizeof msg, "%s %s: %s", missing ? "program not found:" :
-               "cannot execute", argv[0], strerror(err));
-    }
   }
-  process_close_fd(&errp[0]);
 
   double deadline = process_now() + timeout;
   int status = -1;
@@ -335,7 +296,7 @@ static int process_exec(lua_State *L, process_run *r, char *const *argv,
     ;
   sigprocmask(SIG_SETMASK, &old, NULL);
   if (kind)
-    return process_fail(L, kind, msg);
+    return tokrun_fail_kind(L, kind, msg);
 
   lua_createtable(L, 0, 4);
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
@@ -383,20 +344,128 @@ static int process_run_(lua_State *L)
   return process_exec(L, r, argv, envp, in, inlen, (size_t)max_output, timeout);
 }
 
+/* Waits for the child of process.exec, forwarding SIGINT, SIGTERM and
+ * SIGHUP (blocked in set) to its group as a terminal would; after a
+ * forwarded signal or the timeout (SIGTERM) the group gets grace seconds
+ * before SIGKILL.  Returns the wait status. */
+static int process_exec_wait(pid_t pid, const sigset_t *set, double timeout,
+                             double grace, int *timed_out, int *interrupted)
+{
+  double start = process_now(), kill_at = 0;
+  int status = 0;
+  for (;;) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid || (w == -1 && errno != EINTR))
+      return status;
+    double now = process_now();
+    if (timeout > 0 && !*timed_out && now - start >= timeout) {
+      *timed_out = 1;
+      kill(-pid, SIGTERM);
+      kill_at = now + grace;
+    }
+    if (kill_at > 0 && now >= kill_at) {
+      kill(-pid, SIGKILL);
+      kill_at = now + PROCESS_MAX_TIMEOUT;   /* once */
+    }
+    double wait = 0.5;
+    if (timeout > 0 && !*timed_out && start + timeout - now < wait)
+      wait = start + timeout - now;
+    if (kill_at > 0 && kill_at - now < wait)
+      wait = kill_at - now;
+    if (wait < 0.001)
+      wait = 0.001;
+    struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+    int sig = sigtimedwait(set, NULL, &ts);
+    if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+      *interrupted = sig;
+      kill(-pid, sig);
+      if (kill_at == 0)
+        kill_at = process_now() + grace;
+    }
+  }
+}
+
+/* process.exec{argv=, env=, timeout=, grace=} -> {status=, signal=,
+ * timed_out=, interrupted=, exec_error=}.  Runs argv with tokrun's stdio,
+ * in its own process group, and waits; env (a map, as for run) replaces
+ * the environment.  status is the exit code, 128+N for death by signal N,
+ * 127 when argv[0] cannot be run (exec_error says why). */
+static int process_exec_(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  luaL_argcheck(L, lua_getfield(L, 1, "argv") == LUA_TTABLE, 1, "argv must be a table");
+  char *const *argv = process_argv(L, 2);             /* [opts, argv, vec] */
+  char *const *envp = NULL;
+  int et = lua_getfield(L, 1, "env");
+  luaL_argcheck(L, et == LUA_TNIL || et == LUA_TTABLE, 1, "env must be a table");
+  if (et == LUA_TTABLE)
+    envp = process_env(L, lua_gettop(L));
+  lua_getfield(L, 1, "timeout");
+  double timeout = luaL_optnumber(L, -1, 0);
+  lua_getfield(L, 1, "grace");
+  double grace = luaL_optnumber(L, -1, 10);
+  luaL_argcheck(L, timeout >= 0 && timeout <= PROCESS_MAX_TIMEOUT && grace >= 0
+                && grace <= PROCESS_MAX_TIMEOUT, 1, "timeout and grace must be "
+                "non-negative numbers of seconds, at most a day");
+
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, &old);
+  spawn_opts so = {.argv = argv, .envp = envp, .deathsig = SIGTERM, .mask = &old,
+                   .stdio = {-1, -1, -1}};
+  int exec_failed = 0, timed_out = 0, interrupted = 0, status = 0;
+  pid_t pid = spawn(&so, &exec_failed);
+  int err = errno;
+  if (pid > 0)
+    status = process_exec_wait(pid, &set, timeout, grace, &timed_out, &interrupted);
+  struct timespec zero = {0, 0};
+  while (sigtimedwait(&set, NULL, &zero) > 0)   /* drop our own SIGCHLD */
+    ;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+
+  lua_createtable(L, 0, 4);
+  if (pid < 0) {
+    lua_pushinteger(L, 127);
+    lua_setfield(L, -2, "status");
+    lua_pushfstring(L, "%s: %s", argv[0], strerror(err));
+    lua_setfield(L, -2, "exec_error");
+  } else if (WIFSIGNALED(status)) {
+    lua_pushinteger(L, 128 + WTERMSIG(status));
+    lua_setfield(L, -2, "status");
+    lua_pushinteger(L, WTERMSIG(status));
+    lua_setfield(L, -2, "signal");
+  } else {
+    lua_pushinteger(L, WEXITSTATUS(status));
+    lua_setfield(L, -2, "status");
+  }
+  lua_pushboolean(L, timed_out);
+  lua_setfield(L, -2, "timed_out");
+  if (interrupted) {
+    lua_pushinteger(L, interrupted);
+    lua_setfield(L, -2, "interrupted");
+  }
+  return 1;
+}
+
+static const luaL_Reg process_run_meta[] = {
+  {"__gc", process_run_release},
+  {"__close", process_run_release},
+  {NULL, NULL}};
+
 static const luaL_Reg process_funcs[] = {
   {"run", process_run_},
+  {"exec", process_exec_},
   {NULL, NULL}};
 
 /* The module table; the run userdata's metatable is created once per state. */
 int luaopen_tokrun_process(lua_State *L)
 {
-  if (luaL_newmetatable(L, PROCESS_RUN)) {
-    lua_pushcfunction(L, process_run_release);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, process_run_release);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
+  tokrun_newclass(L, PROCESS_RUN, process_run_meta, NULL);
   luaL_newlib(L, process_funcs);
   return 1;
 }

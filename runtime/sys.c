@@ -1,29 +1,33 @@
 /*
  * tokrun.sys: the operating-system primitives lualib needs and Lua's own
- * os/io libraries lack: a clock in milliseconds, the environment as a table,
- * lstat/fstat checks, atomic file replacement, flock, directory listing and
- * the Lua heap bound.  Expected failures return nil, "path: strerror", errno.
+ * os/io libraries lack.  The process: clocks, the environment as a table,
+ * random bytes, and its bounds (the Lua heap, the deadline watchdog).
+ * Files: lstat, reading a regular file whole, atomic replacement, flock,
+ * directory listing.  (Signals are tokrun.signal; programs are started by
+ * tokrun.process.)  Expected failures return nil, "path: message", errno.
  */
-#define _GNU_SOURCE   /* mkostemp */
+#define _GNU_SOURCE   /* mkostemp, O_TMPFILE */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 
+#include "buf.h"
 #include "tokrun.h"
 
 extern char **environ;
 
 #define SYS_LOCK "tokrun.sys.lock"
+#define SYS_BUF "tokrun.sys.buf"
 
 static int sys_fail(lua_State *L, const char *what)
 {
@@ -125,6 +129,94 @@ static int sys_memory_used(lua_State *L)
   return 1;
 }
 
+#define SYS_RANDOM_MAX 1024
+
+/* sys.random(n) -> n bytes from the kernel's CSPRNG (getrandom), 1 <= n <= 1024 */
+static int sys_random(lua_State *L)
+{
+  lua_Integer n = luaL_checkinteger(L, 1);
+  unsigned char buf[SYS_RANDOM_MAX];
+  luaL_argcheck(L, n >= 1 && n <= SYS_RANDOM_MAX, 1, "must be between 1 and 1024");
+  size_t got = 0;
+  while (got < (size_t)n) {
+    ssize_t r = getrandom(buf + got, (size_t)n - got, 0);
+    if (r == -1 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      explicit_bzero(buf, sizeof buf);
+      return luaL_error(L, "getrandom: %s", strerror(errno));
+    }
+    got += (size_t)r;
+  }
+  lua_pushlstring(L, (const char *)buf, (size_t)n);
+  explicit_bzero(buf, (size_t)n);
+  return 1;
+}
+
+/* The deadline watchdog: a POSIX timer on CLOCK_MONOTONIC whose SIGALRM
+ * handler writes the line formatted when it was armed and ends the process
+ * with 69.  It stops work the count hook cannot (a C function that never
+ * returns to Lua: a pathological pattern, table.move over 10^15 slots).
+ * One process, one deadline: the state is process-wide by nature. */
+#define SYS_WATCHDOG_EXIT 69
+static timer_t watchdog_timer;
+static int watchdog_made;
+static char watchdog_line[512];
+static volatile sig_atomic_t watchdog_len;
+
+static void watchdog_fire(int sig)
+{
+  (void)sig;
+  ssize_t w = write(2, watchdog_line, (size_t)watchdog_len);
+  (void)w;
+  _exit(SYS_WATCHDOG_EXIT);
+}
+
+/* sys.watchdog(seconds [, what]) arms the watchdog: once seconds have
+ * passed, plus a second of grace for the run to stop on its own, it writes
+ * "tokrun: WHAT: still running after the deadline (--timeout)" to stderr
+ * and exits 69, whatever the process is doing.  sys.watchdog(nil) disarms
+ * it; arming again moves the deadline.  Never armed, it never fires. */
+static int sys_watchdog(lua_State *L)
+{
+  struct itimerspec when = {{0, 0}, {0, 0}};
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Number s = luaL_checknumber(L, 1);
+    const char *what = luaL_optstring(L, 2, "the run");
+    luaL_argcheck(L, s >= 0 && s <= 86400 * 365, 1, "must be between 0 and a year of seconds");
+    if (!watchdog_made) {
+      struct sigaction sa;
+      memset(&sa, 0, sizeof sa);
+      sa.sa_handler = watchdog_fire;
+      sigemptyset(&sa.sa_mask);
+      struct sigevent ev;
+      memset(&ev, 0, sizeof ev);
+      ev.sigev_notify = SIGEV_SIGNAL;
+      ev.sigev_signo = SIGALRM;
+      if (sigaction(SIGALRM, &sa, NULL) == -1
+          || timer_create(CLOCK_MONOTONIC, &ev, &watchdog_timer) == -1)
+        return luaL_error(L, "cannot arm the watchdog: %s", strerror(errno));
+      watchdog_made = 1;
+    }
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    sigprocmask(SIG_BLOCK, &alrm, NULL);   /* the line changes under no handler */
+    int n = snprintf(watchdog_line, sizeof watchdog_line,
+                     "tokrun: %s: still running after the deadline (--timeout)\n", what);
+    if (n < 0 || (size_t)n >= sizeof watchdog_line)
+      n = (int)strlen(watchdog_line);
+    watchdog_len = n;
+    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+    s += 1;   /* the grace second */
+    when.it_value.tv_sec = (time_t)s;
+    when.it_value.tv_nsec = (long)((s - (lua_Number)(time_t)s) * 1e9);
+  }
+  if (watchdog_made && timer_settime(watchdog_timer, 0, &when, NULL) == -1)
+    return luaL_error(L, "cannot arm the watchdog: %s", strerror(errno));
+  return 0;
+}
+
 /* sys.geteuid() -> uid */
 static int sys_geteuid(lua_State *L)
 {
@@ -205,30 +297,61 @@ static int sys_readdir(lua_State *L)
   return 1;
 }
 
+static const char *file_type(mode_t m)
+{
+  return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket"
+       : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "not a file";
+}
+
 /* sys.read_file(path, max [, nofollow]) -> data, stat | fail.  Reads a
- * regular file whole; with nofollow a symlink is refused (O_NOFOLLOW) and
- * the stat comes from the open descriptor, so what is checked is what is
- * read. */
+ * regular file whole.  The open never blocks (O_NONBLOCK: a FIFO with no
+ * writer, a device) and the type is checked on the open descriptor, so
+ * anything but a regular file is refused with "path: is a FIFO, not a
+ * regular file" (errno EINVAL) before a byte is read; with nofollow a
+ * symlink is refused too (O_NOFOLLOW).  What is checked is what is read. */
 static int sys_read_file(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
   lua_Integer max = luaL_checkinteger(L, 2);
-  int flags = O_RDONLY | O_CLOEXEC | (lua_toboolean(L, 3) ? O_NOFOLLOW : 0);
+  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY
+              | (lua_toboolean(L, 3) ? O_NOFOLLOW : 0);
   struct stat st;
   int fd = open(path, flags);
   if (fd == -1)
     return sys_fail(L, path);
-  if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size > max) {
-    int e = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+  if (fstat(fd, &st) == -1) {
+    int e = errno;
     close(fd);
     errno = e;
     return sys_fail(L, path);
   }
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    luaL_pushfail(L);
+    lua_pushfstring(L, "%s: is %s, not a regular file", path, file_type(st.st_mode));
+    lua_pushinteger(L, EINVAL);
+    return 3;
+  }
+  if (st.st_size > max) {
+    close(fd);
+    errno = EFBIG;
+    return sys_fail(L, path);
+  }
+  fcntl(fd, F_SETFL, 0);   /* a regular file: plain blocking reads */
+  /* the bytes may be secrets (an env file, a VAR_FILE): read into a
+   * buffer that is wiped however this ends (to-be-closed) */
+  tokrun_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
+  *b = (tokrun_buf){NULL, 0, 0};
+  luaL_setmetatable(L, SYS_BUF);
+  lua_toclose(L, -1);
+  size_t initial = (size_t)st.st_size + 1;
   for (;;) {
-    char *p = luaL_prepbuffer(&b);
-    ssize_t n = read(fd, p, LUAL_BUFFERSIZE);
+    if (buf_reserve(b, 4096, initial) == -1) {
+      close(fd);
+      errno = ENOMEM;
+      return sys_fail(L, path);
+    }
+    ssize_t n = read(fd, b->data + b->len, b->cap - b->len);
     if (n == -1 && errno == EINTR)
       continue;
     if (n <= 0) {
@@ -240,16 +363,22 @@ static int sys_read_file(lua_State *L)
       }
       break;
     }
-    luaL_addsize(&b, (size_t)n);
-    if ((lua_Integer)luaL_bufflen(&b) > max) {
+    b->len += (size_t)n;
+    if (b->len > (size_t)max) {
       close(fd);
       errno = EFBIG;
       return sys_fail(L, path);
     }
   }
-  luaL_pushresult(&b);
+  lua_pushlstring(L, b->data ? b->data : "", b->len);
   push_stat(L, &st);
   return 2;
+}
+
+static int sys_buf_release(lua_State *L)
+{
+  buf_free(luaL_checkudata(L, 1, SYS_BUF));
+  return 0;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -266,22 +395,117 @@ static int write_all(int fd, const char *p, size_t n)
   return 0;
 }
 
-/* sys.write_atomic(path, data [, mode]) -> true | fail.  Writes a mkstemp
- * file beside path, fsyncs it, renames it over path and fsyncs the
- * directory: readers see the old file or the new one, never a mix.  An
- * existing file keeps its group and loses any permission for others; a new
- * file gets mode (default 0600). */
+/* [.., path] -> [.., path, target]: where write_atomic writes for path.
+ * path itself, unless it is a symlink: then the file it points to, if
+ * that lies in a directory owned by the user (else EPERM, "a symlink
+ * into a directory you do not own"; a link to a link is refused too, as
+ * is a directory).  0, or -1 with errno and a message pushed instead. */
+static int atomic_target(lua_State *L, const char *path)
+{
+  struct stat st;
+  if (lstat(path, &st) == -1 || !S_ISLNK(st.st_mode)) {
+    lua_pushstring(L, path);
+    return 0;
+  }
+  char link[PATH_MAX], dir[PATH_MAX];
+  ssize_t n = readlink(path, link, sizeof link - 1);
+  if (n <= 0) {
+    lua_pushfstring(L, "%s: %s", path, strerror(n == 0 ? EINVAL : errno));
+    return -1;
+  }
+  link[n] = '\0';
+  const char *slash = strrchr(path, '/');
+  if (link[0] == '/' || slash == NULL)
+    lua_pushstring(L, link);
+  else
+    lua_pushfstring(L, "%s/%s", lua_pushlstring(L, path, (size_t)(slash - path + 1)), link);
+  const char *target = lua_tostring(L, -1);   /* [.., (dir,) target] */
+  const char *base = strrchr(target, '/');
+  lua_pushlstring(L, target, base ? (base == target ? 1 : (size_t)(base - target)) : 1);
+  const char *tdir = base ? lua_tostring(L, -1) : ".";
+  struct stat dst;
+  if (realpath(tdir, dir) == NULL || stat(dir, &dst) == -1) {
+    lua_pushfstring(L, "%s: the directory its link points into: %s", path, strerror(errno));
+    return -1;
+  }
+  if (dst.st_uid != geteuid()) {
+    errno = EPERM;
+    lua_pushfstring(L, "%s: is a symlink into a directory you do not own (%s); "
+                    "write to the file itself", path, dir);
+    return -1;
+  }
+  const char *final = lua_pushfstring(L, "%s/%s", strcmp(dir, "/") ? dir : "", base ? base + 1 : target);
+  if (lstat(final, &st) == 0 && (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))) {
+    errno = EPERM;
+    lua_pushfstring(L, "%s: is a symlink to %s", path, S_ISLNK(st.st_mode)
+                    ? "another symlink" : "a directory");
+    return -1;
+  }
+  return 0;
+}
+
+/* An unnamed file in dir (O_TMPFILE), or -1 when the filesystem has none. */
+static int atomic_open_unnamed(const char *dir)
+{
+#ifdef O_TMPFILE
+  return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+#else
+  (void)dir;
+  errno = EOPNOTSUPP;
+  return -1;
+#endif
+}
+
+/* Gives the unnamed file fd a name in dir: tmp ("dir/.tokrun-XXXXXX"),
+ * through /proc/self/fd.  0 or -1 with errno. */
+static int atomic_link(int fd, char *tmp, size_t dirlen)
+{
+  static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  for (int tries = 0; tries < 100; tries++) {
+    unsigned char r[6];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+      return -1;
+    for (int i = 0; i < 6; i++)
+      tmp[dirlen + 9 + i] = alnum[r[i] % (sizeof alnum - 1)];
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
+      return 0;
+    if (errno != EEXIST)
+      return -1;
+  }
+  return -1;
+}
+
+/* sys.write_atomic(path, data [, mode]) -> true | fail.  Writes the data to
+ * an unnamed file beside path (O_TMPFILE; where the filesystem has none, a
+ * mkstemp file ".tokrun-XXXXXX"), fsyncs it, names it and renames it over
+ * path, and fsyncs the directory: readers see the old file or the new one,
+ * never a mix, and a kill while writing leaves nothing behind.  An existing
+ * file keeps its group and loses any permission for others; a new file
+ * gets mode (default 0600).  A symlink as path is written through only
+ * when it points into a directory the user owns (see atomic_target). */
 static int sys_write_atomic(lua_State *L)
 {
   size_t len;
-  const char *path = luaL_checkstring(L, 1);
+  const char *arg = luaL_checkstring(L, 1);
   const char *data = luaL_checklstring(L, 2, &len);
   mode_t mode = (mode_t)luaL_optinteger(L, 3, 0600);
+  lua_settop(L, 3);
+  if (atomic_target(L, arg) == -1) {
+    int e = errno;
+    luaL_pushfail(L);
+    lua_insert(L, -2);
+    lua_pushinteger(L, e);
+    return 3;
+  }
+  const char *path = lua_tostring(L, -1);
   const char *slash = strrchr(path, '/');
   const char *dir = slash ? lua_pushlstring(L, path, slash == path ? 1 : (size_t)(slash - path))
                           : lua_pushliteral(L, ".");
-  char *tmp = (char *)lua_newuserdatauv(L, strlen(dir) + 32, 0);
-  sprintf(tmp, "%s/.tokrun-XXXXXX", dir);
+  size_t dirlen = strlen(dir);
+  char *tmp = (char *)lua_newuserdatauv(L, dirlen + 32, 0);
+  snprintf(tmp, dirlen + 32, "%s/.tokrun-XXXXXX", dir);
 
   struct stat old;
   int have_old = stat(path, &old) == 0;
@@ -292,7 +516,12 @@ static int sys_write_atomic(lua_State *L)
   sigaddset(&term, SIGTERM);
   sigaddset(&term, SIGHUP);
   sigprocmask(SIG_BLOCK, &term, &saved);
-  int fd = mkostemp(tmp, O_CLOEXEC);
+  int named = 0;
+  int fd = atomic_open_unnamed(dir);
+  if (fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    fd = mkostemp(tmp, O_CLOEXEC);
+    named = 1;
+  }
   if (fd == -1) {
     int e = errno;
     sigprocmask(SIG_SETMASK, &saved, NULL);
@@ -304,17 +533,17 @@ static int sys_write_atomic(lua_State *L)
     if (fchown(fd, (uid_t)-1, old.st_gid) == -1)
       mode &= 0700;   /* not our group to give: keep it to ourselves */
   }
-  if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 || fsync(fd) == -1) {
-    int e = errno;
-    close(fd);
-    unlink(tmp);
-    sigprocmask(SIG_SETMASK, &saved, NULL);
-    errno = e;
-    return sys_fail(L, path);
+  int ok = fchmod(fd, mode) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
+  if (ok && !named) {
+    ok = atomic_link(fd, tmp, dirlen) == 0;
+    named = ok;
   }
-  if (close(fd) == -1 || rename(tmp, path) == -1) {
+  ok = close(fd) == 0 && ok;
+  ok = ok && rename(tmp, path) == 0;
+  if (!ok) {
     int e = errno;
-    unlink(tmp);
+    if (named)
+      unlink(tmp);
     sigprocmask(SIG_SETMASK, &saved, NULL);
     errno = e;
     return sys_fail(L, path);
@@ -326,40 +555,6 @@ static int sys_write_atomic(lua_State *L)
     close(dfd);
   }
   lua_pushboolean(L, 1);
-  return 1;
-}
-
-/* The termination signal caught while sys.defer_signals() is in force.  A
- * signal handler can only reach a global; this is process-wide by nature. */
-static volatile sig_atomic_t deferred_signal;
-
-static void defer_handler(int sig)
-{
-  deferred_signal = sig;
-}
-
-/* sys.defer_signals(on) -- while on, SIGINT, SIGTERM and SIGHUP are
- * recorded instead of ending the process, so a run that holds a lease can
- * release it first; off restores the default actions. */
-static int sys_defer_signals(lua_State *L)
-{
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = lua_toboolean(L, 1) ? defer_handler : SIG_DFL;
-  sa.sa_flags = SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
-  return 0;
-}
-
-/* sys.caught_signal() -> the signal number recorded while deferred, or nil */
-static int sys_caught_signal(lua_State *L)
-{
-  if (deferred_signal == 0)
-    return 0;
-  lua_pushinteger(L, deferred_signal);
   return 1;
 }
 
@@ -415,151 +610,6 @@ static int sys_lock_acquire(lua_State *L)
   return 1;
 }
 
-static double mono_now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Builds a NULL-terminated char* array from the Lua array at idx, in a
- * userdata (freed by the GC, so a raise leaks nothing). */
-static char **string_vector(lua_State *L, int idx, const char *what)
-{
-  lua_Integer n = luaL_len(L, idx);
-  char **v = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
-  for (lua_Integer i = 1; i <= n; i++) {
-    lua_geti(L, idx, i);
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "%s[%d] must be a string", what, (int)i);
-    v[i - 1] = (char *)lua_tostring(L, -1);
-    lua_pop(L, 1);   /* still referenced from the table at idx */
-  }
-  v[n] = NULL;
-  return v;
-}
-
-/* sys.exec_child{argv=, env=, timeout=, grace=} -> {status=, signal=,
- * timed_out=, interrupted=} | fail.
- * Runs argv with stdio inherited, in its own process group, and waits.
- * SIGINT, SIGTERM and SIGHUP sent to tokrun are forwarded to the child's
- * process group (as a terminal would);
- * after a forwarded signal or the timeout (SIGTERM), the child gets `grace`
- * seconds before its whole process group is killed.  status is the exit
- * code, 128+N for death by signal N, 127 when argv[0] cannot be run. */
-static int sys_exec_child(lua_State *L)
-{
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_getfield(L, 1, "argv");
-  luaL_argcheck(L, lua_istable(L, -1) && luaL_len(L, -1) > 0, 1, "argv must be a non-empty list");
-  char **argv = string_vector(L, lua_gettop(L), "argv");
-  lua_getfield(L, 1, "env");
-  luaL_argcheck(L, lua_istable(L, -1), 1, "env must be a list of NAME=VALUE strings");
-  char **envp = string_vector(L, lua_gettop(L), "env");
-  lua_getfield(L, 1, "timeout");
-  double timeout = luaL_optnumber(L, -1, 0);
-  lua_getfield(L, 1, "grace");
-  double grace = luaL_optnumber(L, -1, 10);
-
-  sigset_t set, old;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  sigaddset(&set, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &set, &old);
-
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) == -1) {
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    return sys_fail(L, "pipe");
-  }
-  pid_t pid = fork();
-  if (pid == -1) {
-    int e = errno;
-    close(report[0]);
-    close(report[1]);
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    errno = e;
-    return sys_fail(L, "fork");
-  }
-  if (pid == 0) {
-    setpgid(0, 0);
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    /* tokrun's own descriptors (the cache lock, files) stay behind */
-    syscall(SYS_close_range, 3, ~0U, 0x4 /* CLOSE_RANGE_CLOEXEC */);
-    execvpe(argv[0], argv, envp);
-    int e = errno;
-    ssize_t w = write(report[1], &e, sizeof e);
-    (void)w;
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  close(report[1]);
-  int exec_errno = 0;
-  ssize_t got;
-  while ((got = read(report[0], &exec_errno, sizeof exec_errno)) == -1 && errno == EINTR)
-    ;
-  close(report[0]);
-
-  double start = mono_now(), kill_at = 0;
-  int status = 0, timed_out = 0, interrupted = 0;
-  for (;;) {
-    pid_t w = waitpid(pid, &status, WNOHANG);
-    if (w == pid)
-      break;
-    double now = mono_now();
-    if (timeout > 0 && !timed_out && now - start >= timeout) {
-      timed_out = 1;
-      kill(-pid, SIGTERM);
-      kill_at = now + grace;
-    }
-    if (kill_at > 0 && now >= kill_at) {
-      kill(-pid, SIGKILL);
-      kill_at = now + 3600;   /* once */
-    }
-    double wait = 0.5;
-    if (timeout > 0 && !timed_out && start + timeout - now < wait)
-      wait = start + timeout - now;
-    if (kill_at > 0 && kill_at - now < wait)
-      wait = kill_at - now;
-    if (wait < 0.001)
-      wait = 0.001;
-    struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
-    int sig = sigtimedwait(&set, NULL, &ts);
-    if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
-      interrupted = sig;
-      kill(-pid, sig);
-      if (kill_at == 0)
-        kill_at = mono_now() + grace;
-    }
-  }
-  sigprocmask(SIG_SETMASK, &old, NULL);
-
-  lua_createtable(L, 0, 4);
-  if (got == (ssize_t)sizeof exec_errno) {
-    lua_pushinteger(L, 127);
-    lua_setfield(L, -2, "status");
-    lua_pushfstring(L, "%s: %s", argv[0], strerror(exec_errno));
-    lua_setfield(L, -2, "exec_error");
-  } else if (WIFSIGNALED(status)) {
-    lua_pushinteger(L, 128 + WTERMSIG(status));
-    lua_setfield(L, -2, "status");
-    lua_pushinteger(L, WTERMSIG(status));
-    lua_setfield(L, -2, "signal");
-  } else {
-    lua_pushinteger(L, WEXITSTATUS(status));
-    lua_setfield(L, -2, "status");
-  }
-  lua_pushboolean(L, timed_out);
-  lua_setfield(L, -2, "timed_out");
-  if (interrupted) {
-    lua_pushinteger(L, interrupted);
-    lua_setfield(L, -2, "interrupted");
-  }
-  return 1;
-}
-
 static const luaL_Reg lock_methods[] = {
   {"unlock", lock_release},
   {NULL, NULL}};
@@ -567,7 +617,11 @@ static const luaL_Reg lock_methods[] = {
 static const luaL_Reg lock_meta[] = {
   {"__gc", lock_release},
   {"__close", lock_release},
-  {"__index", NULL},
+  {NULL, NULL}};
+
+static const luaL_Reg buf_meta[] = {
+  {"__gc", sys_buf_release},
+  {"__close", sys_buf_release},
   {NULL, NULL}};
 
 static const luaL_Reg sys_funcs[] = {
@@ -580,6 +634,8 @@ static const luaL_Reg sys_funcs[] = {
   {"set_memory_limit", sys_set_memory_limit},
   {"memory_used", sys_memory_used},
   {"geteuid", sys_geteuid},
+  {"random", sys_random},
+  {"watchdog", sys_watchdog},
   {"lstat", sys_lstat},
   {"mkdir", sys_mkdir},
   {"realpath", sys_realpath},
@@ -587,18 +643,12 @@ static const luaL_Reg sys_funcs[] = {
   {"read_file", sys_read_file},
   {"write_atomic", sys_write_atomic},
   {"lock", sys_lock_acquire},
-  {"exec_child", sys_exec_child},
-  {"defer_signals", sys_defer_signals},
-  {"caught_signal", sys_caught_signal},
   {NULL, NULL}};
 
 int luaopen_tokrun_sys(lua_State *L)
 {
-  luaL_newmetatable(L, SYS_LOCK);
-  luaL_setfuncs(L, lock_meta, 0);
-  luaL_newlib(L, lock_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  tokrun_newclass(L, SYS_LOCK, lock_meta, lock_methods);
+  tokrun_newclass(L, SYS_BUF, buf_meta, NULL);
   luaL_newlib(L, sys_funcs);
   return 1;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds tokrun, and runs every spec twice: once
-# in a normal build and once under AddressSanitizer + UndefinedBehaviorSanitizer;
+# Installs the dependencies, builds tokrun and its Debian package, and runs
+# every spec twice: once in a normal build and once under AddressSanitizer +
+# UndefinedBehaviorSanitizer;
 # then the end-to-end specs a third time with tokrun under valgrind memcheck,
 # and every libFuzzer target in fuzz/ for a bounded time.
 # Ends with one line "N passed, N failed" and a non-zero status on any failure.
@@ -17,9 +18,13 @@ run_suite() {   # build-dir, cmake args...
   (cd "$dir" && ctest --output-on-failure -V) 2>&1 | tee -a "$log" | grep -E '^[0-9]+: ([0-9]+ passed|(Failure|Error) (→|->))|tests passed|tests failed' || true
   return "${PIPESTATUS[0]}"
 }
-luacheck -q --no-color lualib recipes tests docs/examples scripts bench | tail -1
+luacheck -q --no-color lualib recipes tests docs/examples scripts bench packaging | tail -1
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
+# the Debian package (build/tokrun_VERSION_ARCH.deb); the later runs' package
+# spec installs this one
+deb=$(cd build && cpack -G DEB 2>&1 | sed -n 's/^CPack: - package: \(.*\.deb\) generated\.$/\1/p')
+if [ -n "$deb" ]; then echo "package: $deb"; export TOKRUN_DEB=$deb; else echo "package: cpack failed"; status=1; fi
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 LSAN_OPTIONS=suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0 \

@@ -65,7 +65,7 @@ local function hmac_key(dir, timeout)
   if not lock then errors.raise('locked', 'another run is creating the cache key in ' .. dir) end
   key = read_private(path, 64)
   if key and #key == 32 then lock:unlock(); return key end
-  key = hmac.random(32)
+  key = sys.random(32)
   local ok, err = sys.write_atomic(path, key, 384)
   lock:unlock()
   if not ok then errors.raise('io', 'cannot write the cache key ' .. err) end

@@ -8,7 +8,7 @@ local sys = require 'tokrun.sys'
 local M = {}
 
 local ipairs, pairs, tostring, tonumber = ipairs, pairs, tostring, tonumber
-local string_format, concat = string.format, table.concat
+local string_format = string.format
 local stdout, stderr = io.stdout, io.stderr
 
 M.HELP = [[
@@ -17,17 +17,20 @@ Usage:
   tokrun exec [OPTIONS] RECIPE -- CMD...  run CMD with the credential in its
                                           environment; release the lease after
   tokrun release [OPTIONS] RECIPE LEASE   release a lease printed by a run
-  tokrun check RECIPE...                  validate recipes; no network
+  tokrun check [-f json] RECIPE...        validate recipes; no network
   tokrun list                             recipes on the search path
-  tokrun lua SCRIPT [ARGS...]             run a Lua script with tokrun's modules
-  tokrun --help [RECIPE] | --version      this help, or a recipe's parameters
+  tokrun new NAME [--hmac|--oauth2|--jwt|--cli] [-C DIR]
+                                          a recipe, its spec and a test server
+  tokrun lua SCRIPT [ARGS...]             run Lua with tokrun's modules
+  tokrun --help [RECIPE] | --version      this help, or what a recipe needs
 
 RECIPE is a path (recipes/velt.lua) or a bare name (velt) looked up on
-TOKRUN_PATH (colon-separated absolute directories), then in %s.
+TOKRUN_PATH (colon-separated absolute directories), then in
+%s
 
 Options:
-  -p, --param NAME=VALUE   set a non-secret parameter (repeatable); secrets come
-                           only from their environment variable or VAR_FILE
+  -p, --param NAME=VALUE   set a non-secret parameter (repeatable); secrets
+                           come only from their variable or its VAR_FILE
       --env-file FILE      read NAME=VALUE lines for parameter lookup (never
                            exported to a child)
   -o, --output FILE        write the result to FILE atomically, mode 0600
@@ -37,8 +40,8 @@ Options:
       --min-ttl SECONDS    with --cache: remint when less is left (default 300)
       --max-age SECONDS    with --cache: remint a credential without expiry
                            after this long (default 3600)
-      --timeout SECONDS    bound for the run's own work (default 60); with exec,
-                           for checkout and again for release, never the child
+      --timeout SECONDS    bound for the run's own work (default 60); with
+                           exec, for checkout and again for release
       --exec-timeout SECONDS  with exec: bound for the child (default none)
       --retries N          attempts per request beyond the first (default 2)
       --cacert FILE        trust these CA certificates for TLS
@@ -60,9 +63,10 @@ Exit status:
   0 success            64 usage             65 recipe invalid
   69 unavailable (network, TLS, timeout, provider 5xx)
   70 internal error     74 output could not be written
-  75 temporary (rate limited, lock wait, release failed)
+  75 temporary (rate limited, lock wait, release failed): retry later
   76 protocol (unexpected response)   77 auth rejected
   78 config (missing or invalid parameters, provider rejected them)
+More: man tokrun, and /usr/share/doc/tokrun/cli.md (docs/cli.md).
 ]]
 
 -- long name -> {short, field, argument: true (required) | 'optional' | nil, list}
@@ -111,6 +115,9 @@ end
 -- M.parse(argv) -> opts.  opts.command, opts.args (positional), opts.cmd
 -- (after --, for exec), and one field per option.
 function M.parse(argv)
+  if argv[1] == 'new' then   -- tokrun.scaffold reads its own arguments
+    return { command = 'new', args = table.move(argv, 2, #argv, 1, {}), format = 'json' }
+  end
   local opts, args = {}, {}
   local i = 1
   local command
@@ -147,6 +154,7 @@ function M.parse(argv)
   end
   opts.command = command or 'run'
   opts.args = args
+  opts.format_given = opts.format
   opts.format = opts.format or 'json'
   if not require('tokrun.output').formats[opts.format] then
     usage("unknown format '%s' (json, token, env, exec-credential)", opts.format)
@@ -180,6 +188,7 @@ end
 local function cmd_check(opts)
   if #opts.args == 0 then usage('expected one or more RECIPE files') end
   local recipe = require 'tokrun.recipe'
+  local as_json = opts.format_given == 'json'   -- one finding a line, for tools
   local failed
   for _, name in ipairs(opts.args) do
     local path = name
@@ -188,11 +197,14 @@ local function cmd_check(opts)
       return recipe.load(path)
     end)
     if ok then
-      stdout:write(string_format('%s: ok (%s)%s\n', path, err.name,
-        runs_commands(err) and ('; ' .. RUNS_COMMANDS) or ''))
+      if not as_json then
+        stdout:write(string_format('%s: ok (%s)%s\n', path, err.name,
+          runs_commands(err) and ('; ' .. RUNS_COMMANDS) or ''))
+      end
     else
       err = errors.wrap(err)
       stderr:write('tokrun: ', err.message, '\n')
+      if as_json then stdout:write(require('tokrun.findings').json(err, path)) end
       failed = failed or err
     end
   end
@@ -219,31 +231,17 @@ local function cmd_list()
   return 0
 end
 
--- `tokrun --help RECIPE`: what the recipe needs and where each value may
--- come from.
-local function recipe_help(name)
+-- `tokrun --help RECIPE [--format json]`: what the recipe needs.
+local function recipe_help(name, as_json)
   local recipe = require 'tokrun.recipe'
   local path = recipe.locate(name)
-  local decl = recipe.load(path)
-  local lines = { string_format('%s: %s\n%s\n\nParameters:', decl.name, decl.description or '', path) }
-  for _, p in ipairs(decl.params or {}) do
-    local from = p.secret and {} or { '-p ' .. p.name .. '=...' }
-    if p.env then from[#from + 1] = p.env; from[#from + 1] = p.env .. '_FILE' end
-    local flags = { p.type or 'string' }
-    if p.required then flags[#flags + 1] = 'required' end
-    if p.secret then flags[#flags + 1] = 'secret' end
-    if p.default ~= nil then flags[#flags + 1] = 'default ' .. tostring(p.default) end
-    lines[#lines + 1] = string_format('  %-18s %s (%s)%s', p.name, concat(from, ', '), concat(flags, ', '),
-      p.description and ('\n' .. string.rep(' ', 21) .. p.description) or '')
-  end
-  if decl.release then lines[#lines + 1] = '\nYields a lease: use `tokrun exec` or `tokrun release`.' end
-  if runs_commands(decl) then lines[#lines + 1] = '\nThis recipe ' .. RUNS_COMMANDS .. '.' end
-  stdout:write(concat(lines, '\n'), '\n')
+  local help = require 'tokrun.help'
+  stdout:write((as_json and help.json or help.text)(recipe.load(path), path))
   return 0
 end
 
 local function dispatch(opts)
-  if opts.help and #opts.args == 1 then return recipe_help(opts.args[1]) end
+  if opts.help and #opts.args == 1 then return recipe_help(opts.args[1], opts.format_given == 'json') end
   if opts.help then
     stdout:write(string_format(M.HELP, sys.paths().recipedir))
     return 0
@@ -252,6 +250,7 @@ local function dispatch(opts)
     stdout:write('tokrun ', sys.paths().version, '\n')
     return 0
   end
+  if opts.command == 'new' then return require('tokrun.scaffold').main(opts.args) end
   if opts.command == 'check' then return cmd_check(opts) end
   if opts.command == 'list' then return cmd_list(opts) end
   if opts.command == 'release' then return cmd_release(opts) end

@@ -54,7 +54,7 @@ local SIGNAL_NAMES = { [1] = 'SIGHUP', [2] = 'SIGINT', [15] = 'SIGTERM' }
 -- A termination signal deferred while a lease recipe runs ends the run at
 -- the next step boundary; the failure path then releases the lease.
 local function check_interrupted(ctx)
-  local sig = sys.caught_signal()
+  local sig = require('tokrun.signal').caught()
   if sig then
     errors.raise('timeout', string_format('%s: interrupted by %s', ctx.decl.name, SIGNAL_NAMES[sig] or sig),
       { signal = sig })

@@ -9,7 +9,7 @@ local sys = require 'tokrun.sys'
 local M = {}
 
 local pairs, ipairs, tostring, pcall = pairs, ipairs, tostring, pcall
-local string_format, sort = string.format, table.sort
+local string_format = string.format
 
 -- The child's environment: tokrun's own, minus every variable that supplied
 -- a secret (and its _FILE twin), plus the recipe's env names.
@@ -17,10 +17,7 @@ local function child_env(ctx, result)
   local env = sys.environ()
   for _, name in ipairs(ctx.secret_env or {}) do env[name] = nil end
   for name, v in pairs(result.env or {}) do env[name] = tostring(v) end
-  local list = {}
-  for name, v in pairs(env) do list[#list + 1] = name .. '=' .. v end
-  sort(list)
-  return list
+  return env
 end
 
 -- M.run(opts) -> exit status
@@ -41,11 +38,12 @@ function M.run(opts)
       function(_, _, r) result = r; return 0 end)
     result.deferred = nil
   else
-    -- signals stay deferred from checkout to release: exec_child forwards
+    -- signals stay deferred from checkout to release: process.exec forwards
     -- them to the command, and nothing ends tokrun with a lease held
     result = session.checkout(ctx, true)
   end
-  local r = sys.exec_child { argv = opts.cmd, env = child_env(ctx, result), timeout = opts.exec_timeout }
+  local process = require 'tokrun.process'
+  local r = process.exec { argv = opts.cmd, env = child_env(ctx, result), timeout = opts.exec_timeout }
   if r.exec_error then session.warn(ctx, 'exec: cannot run ' .. r.exec_error) end
   if r.timed_out then
     session.warn(ctx, string_format('exec: %s ran past --exec-timeout %gs and was stopped',

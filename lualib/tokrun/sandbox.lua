@@ -117,17 +117,35 @@ end
 -- seconds left and how to name the bound, read at every check so the
 -- caller may move the deadline (a release gets its own).  Once the bound
 -- has passed, every check raises again, so no pcall can outlive it.
+-- The watchdog (sys.watchdog) ends the process when work inside a C
+-- function overruns the innermost bound by more than a second: armed by
+-- each bound, moved when its deadline moves, given back to the outer one.
+local armed = {}   -- stack of { until = monotonic seconds, what = name }
+
+local function arm(entry)
+  local top = entry or armed[#armed]
+  if top then sys.watchdog(math.max(top['until'] - sys.monotonic(), 0), top.what) else sys.watchdog(nil) end
+end
+
 function M.bounded(what, limit, fn, ...)
   local left = limit
   if type(limit) ~= 'function' then
     local deadline = sys.monotonic() + limit
     left = function() return deadline - sys.monotonic(), string_format('%gs', limit) end
   end
+  local entry = { what = what, ['until'] = sys.monotonic() + left() }
+  armed[#armed + 1] = entry
+  arm(entry)
   local hook, mask, count = debug.gethook()
   debug.sethook(function()
     local seconds, bound = left()
     if seconds <= 0 then
       errors.raise('timeout', string_format('%s: still running after %s', what, bound), { deadline = true })
+    end
+    local now_until = sys.monotonic() + seconds
+    if math.abs(now_until - entry['until']) > 0.5 then   -- the caller moved the deadline
+      entry['until'] = now_until
+      arm(entry)
     end
   end, '', 10000)
   local string_mt = getmetatable('')
@@ -136,6 +154,8 @@ function M.bounded(what, limit, fn, ...)
   local res = pack(pcall(fn, ...))
   string_mt.__index = string_index
   if hook then debug.sethook(hook, mask, count) else debug.sethook() end
+  armed[#armed] = nil
+  arm()
   if not res[1] then error(res[2], 0) end
   return unpack(res, 2, res.n)
 end

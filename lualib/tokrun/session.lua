@@ -115,9 +115,9 @@ end
 -- interrupted run releases what it checked out before it ends.
 function M.checkout(ctx, keep_deferred)
   local lease = ctx.decl.release and not ctx.dry_run
-  if lease then sys.defer_signals(true) end
+  if lease then require('tokrun.signal').defer(true) end
   local ok, res = pcall(M.bounded, ctx, require('tokrun.engine').run, ctx)
-  if lease and not keep_deferred then sys.defer_signals(false) end
+  if lease and not keep_deferred then require('tokrun.signal').defer(false) end
   if not ok then error(res, 0) end
   return res
 end

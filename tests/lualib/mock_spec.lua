@@ -235,3 +235,18 @@ describe('mock.start', function()
     assert.is_false(running(b.pid))
   end)
 end)
+
+describe('the mock kit', function()
+  it('is a library of its own, not embedded in the credential binary', function()
+    local bin = os.getenv('TOKRUN_BIN') or require('tokrun.sys').paths().exe
+    local f = assert(io.open(bin, 'rb'))
+    local image = f:read('a')
+    f:close()
+    assert.truthy(image:find('lualib/tokrun/engine.lua', 1, true), 'the library is embedded')
+    assert.falsy(image:find('tokrun/mock', 1, true))
+    assert.falsy(image:find('tokrun.mock', 1, true))
+    for _, m in ipairs({ 'tokrun.mock', 'tokrun.mock.server', 'tokrun.mock.http', 'tokrun.mock.loop' }) do
+      assert.truthy(package.searchpath(m, package.path), m)
+    end
+  end)
+end)

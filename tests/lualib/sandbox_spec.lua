@@ -107,3 +107,24 @@ return { name = 'cwork', steps = { { name = 's', url = 'https://example.test/' }
     assert.equal(0, r.code, r.stderr)
   end)
 end)
+
+describe('the deadline watchdog', function()
+  local dir
+  setup(function() dir = cli.tmpdir() end)
+  teardown(cli.cleanup)
+
+  it('ends a run whose recipe is stuck inside a C function, a second after --timeout (69)', function()
+    local path = dir .. '/backtrack.lua'
+    write(path, [[
+return { name = 'backtrack',
+  derive = { v = function() return (string.rep('a', 4000)):find('a-a-a-a-a-b') end },
+  steps = { { name = 's', url = 'https://example.test/{v}' } }, emit = { token = 'x' } }
+]])
+    local t0 = require('tokrun.sys').monotonic()
+    local r = cli.run({ '--timeout', '1', path })
+    local took = require('tokrun.sys').monotonic() - t0
+    assert.equal(69, r.code, r.stderr)
+    assert.truthy(r.stderr:find('backtrack: still running after the deadline', 1, true), r.stderr)
+    assert.is_true(took < 10, 'took ' .. took .. ' s')
+  end)
+end)

@@ -56,6 +56,14 @@ return function(config, mock)   -- luacheck: ignore mock
       parts[#parts + 1] = '0\r\n\r\n'
       return { status = 200, headers = { ['Transfer-Encoding'] = 'chunked' }, body = table.concat(parts) }
     end,
+    -- /gzip/N: N bytes of 'a', gzip-compressed (by gzip(1)) to a few
+    -- hundred bytes, with Content-Encoding: gzip.
+    ['GET /gzip/*'] = function(req)
+      local h = assert(io.popen(("head -c %d /dev/zero | tr '\\0' a | gzip -c"):format(tonumber(tail(req)))))
+      local gz = h:read('a')
+      h:close()
+      return { status = 200, headers = { ['Content-Encoding'] = 'gzip' }, body = gz }
+    end,
     ['GET /drop'] = function() return { drop = true } end,
     ['GET /drop-after-headers'] = function()
       return { status = 200, drop_after_headers = true, body_size = 1000 }

@@ -1,4 +1,4 @@
--- tokrun.hmac: HMAC, digests, constant-time comparison and random bytes.
+-- tokrun.hmac: HMAC, digests and constant-time comparison.
 local hmac = require 'tokrun.hmac'
 
 local function unhex(s)
@@ -201,22 +201,11 @@ describe('tokrun.hmac.equal', function()
   end)
 end)
 
-describe('tokrun.hmac.random', function()
-  it('returns the number of bytes asked for', function()
-    assert.equal(1, #hmac.random(1))
-    assert.equal(32, #hmac.random(32))
-    assert.equal(1024, #hmac.random(1024))
-  end)
-
-  it('returns different bytes each time', function()
-    assert.not_equal(hmac.random(16), hmac.random(16))
-  end)
-
-  it('raises for a count outside 1..1024', function()
-    assert.has_error(function() hmac.random(0) end)
-    assert.has_error(function() hmac.random(1025) end)
-    assert.has_error(function() hmac.random(-1) end)
-    assert.has_error(function() hmac.random(1.5) end)
-    assert.has_error(function() hmac.random() end)
+describe('tokrun.hmac', function()
+  it('holds digests, HMAC and equal only: random bytes come from tokrun.sys', function()
+    local names = {}
+    for k in pairs(hmac) do names[#names + 1] = k end
+    table.sort(names)
+    assert.same({ 'digest', 'equal', 'hash', 'hexdigest', 'hexhash' }, names)
   end)
 end)

@@ -112,6 +112,33 @@ describe('tokrun.http.request', function()
     end)
   end)
 
+  describe('identifies itself and decodes', function()
+    it('User-Agent: tokrun/VERSION on every request', function()
+      assert(http.request{ url = srv.url .. '/echo' })
+      local version = require('tokrun.sys').paths().version
+      assert.equal('tokrun/' .. version, srv:last().headers['user-agent'])
+    end)
+
+    it('a User-Agent the request gives instead of its own', function()
+      assert(http.request{ url = srv.url .. '/echo', headers = { ['User-Agent'] = 'probe/1' } })
+      assert.equal('probe/1', srv:last().headers['user-agent'])
+    end)
+
+    it('a gzip answer, offering the encodings it decodes', function()
+      local res = assert(http.request{ url = srv.url .. '/gzip/5000' })
+      assert.equal(('a'):rep(5000), res.body)
+      assert.matches('gzip', srv:last().headers['accept-encoding'])
+    end)
+
+    it('within max_body counted in decoded bytes', function()
+      -- 2 MiB of 'a' is a few KiB of gzip: only the decoded size is over
+      local err = failure{ url = srv.url .. '/gzip/' .. 2 * MiB }
+      assert.equal('too_large', err.kind)
+      local res = assert(http.request{ url = srv.url .. '/gzip/' .. 2 * MiB, max_body = 3 * MiB })
+      assert.equal(2 * MiB, #res.body)
+    end)
+  end)
+
   describe('returns as a response', function()
     for _, status in ipairs{ 200, 404, 500, 503 } do
       it('a ' .. status, function()
@@ -286,6 +313,46 @@ describe('tokrun.http.request', function()
       assert.equal(200, res.status)
     end)
 
+    describe('trusts CAs as curl(1) does', function()
+      local sys = require 'tokrun.sys'
+      local VARS = { 'CURL_CA_BUNDLE', 'SSL_CERT_FILE', 'SSL_CERT_DIR' }
+      local saved = {}
+      before_each(function()
+        for _, v in ipairs(VARS) do saved[v] = os.getenv(v); sys.setenv(v, nil) end
+      end)
+      after_each(function()
+        for _, v in ipairs(VARS) do sys.setenv(v, saved[v]) end
+      end)
+
+      for _, var in ipairs{ 'CURL_CA_BUNDLE', 'SSL_CERT_FILE' } do
+        it('from ' .. var, function()
+          sys.setenv(var, tls.cacert)
+          local res = assert(http.request{ url = tls.url .. '/echo' })
+          assert.equal(200, res.status)
+        end)
+      end
+
+      it('from SSL_CERT_DIR, a hashed directory', function()
+        local dir = os.tmpname()
+        os.remove(dir)
+        assert(sys.mkdir(dir))
+        assert(os.execute(("cp '%s' '%s/ca.pem' && openssl rehash '%s' 2>/dev/null")
+          :format(tls.cacert, dir, dir)))
+        sys.setenv('SSL_CERT_DIR', dir)
+        local res, err = http.request{ url = tls.url .. '/echo' }
+        os.execute("rm -rf '" .. dir .. "'")
+        assert(res, err and err.message)
+        assert.equal(200, res.status)
+      end)
+
+      it('with cacert before CURL_CA_BUNDLE, and CURL_CA_BUNDLE before SSL_CERT_FILE', function()
+        sys.setenv('CURL_CA_BUNDLE', '/nonexistent/ca.pem')
+        assert(http.request{ url = tls.url .. '/echo', cacert = tls.cacert })
+        sys.setenv('SSL_CERT_FILE', tls.cacert)
+        assert.equal('tls', failure{ url = tls.url .. '/echo' }.kind)
+      end)
+    end)
+
     it('fails with tls when speaking TLS to a plain server', function()
       local err = failure{ url = srv.url:gsub('^http:', 'https:') .. '/echo', timeout = 3 }
       assert.equal('tls', err.kind)
@@ -306,6 +373,7 @@ describe('tokrun.http.request', function()
         { url = url, max_body = 1.5 }, { url = url, insecure = 'yes' },
         { url = url, query = 'a=b' }, { url = url, query = { 'a=b' } },
         { url = url, query = { { 'a' } } }, { url = url, cacert = 1 },
+        { url = url, no_proxy = 'yes' },
       } do
         assert.has_error(function() http.request(opts) end)
       end
@@ -313,5 +381,186 @@ describe('tokrun.http.request', function()
       assert.has_error(function() http.request('http://127.0.0.1/') end)
       assert.equal(0, #srv:requests())
     end)
+  end)
+end)
+
+-- A proxy of a few lines, answering every request 407 and logging its
+-- request line: what reaches it went through the proxy.
+local PROXY = [[
+local socket = require 'socket'
+local log, portfile = arg[1], arg[2]
+local srv = assert(socket.bind('127.0.0.1', 0))
+srv:settimeout(0.2)
+local _, port = srv:getsockname()
+local f = assert(io.open(portfile .. '.tmp', 'w'))
+f:write(port)
+f:close()
+os.rename(portfile .. '.tmp', portfile)
+local deadline, served = socket.gettime() + 120, 0
+while socket.gettime() < deadline and served < 100 do
+  local c = srv:accept()
+  if c then
+    served = served + 1
+    c:settimeout(5)
+    local line = c:receive('*l')
+    repeat local h = c:receive('*l') until not h or h == ''
+    local lf = assert(io.open(log, 'a'))
+    lf:write((line or '?'), '\n')
+    lf:close()
+    c:send('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="t"\r\n'
+      .. 'Content-Length: 0\r\nConnection: close\r\n\r\n')
+    c:close()
+  end
+end
+]]
+
+describe('tokrun.http.request and proxies', function()
+  local sys = require 'tokrun.sys'
+  local VARS = { 'http_proxy', 'https_proxy', 'HTTPS_PROXY', 'HTTP_PROXY', 'ALL_PROXY', 'all_proxy',
+                 'NO_PROXY', 'no_proxy' }
+  local srv, dir, pid, proxy_url
+  local saved = {}
+
+  local function slurp(path)
+    local f = io.open(path)
+    if not f then return nil end
+    local s = f:read('a')
+    f:close()
+    return s
+  end
+
+  local function proxied()
+    return slurp(dir .. '/log') or ''
+  end
+
+  setup(function()
+    srv = mock.start{ routes = ROUTES }
+    dir = os.tmpname()
+    os.remove(dir)
+    assert(sys.mkdir(dir))
+    local f = assert(io.open(dir .. '/proxy.lua', 'w'))
+    f:write(PROXY)
+    f:close()
+    local bin = os.getenv('TOKRUN_BIN') or sys.paths().exe
+    local h = assert(io.popen(("'%s' lua '%s/proxy.lua' '%s/log' '%s/port' >/dev/null 2>&1 & echo $!")
+      :format(bin, dir, dir, dir)))
+    pid = assert(tonumber(h:read('l')))
+    h:close()
+    local port
+    for _ = 1, 400 do   -- at most 20 s
+      port = tonumber(slurp(dir .. '/port') or '')
+      if port then break end
+      sys.sleep(0.05)
+    end
+    proxy_url = 'http://127.0.0.1:' .. assert(port, 'the proxy did not start')
+  end)
+
+  teardown(function()
+    if pid then os.execute('kill ' .. pid .. ' 2>/dev/null') end
+    if dir then os.execute("rm -rf '" .. dir .. "'") end
+    if srv then srv:stop() end
+  end)
+
+  before_each(function()
+    for _, v in ipairs(VARS) do saved[v] = os.getenv(v); sys.setenv(v, nil) end
+    os.remove(dir .. '/log')
+    srv:reset()
+  end)
+
+  after_each(function()
+    for _, v in ipairs(VARS) do sys.setenv(v, saved[v]) end
+  end)
+
+  it('sends a loopback request directly, never through http_proxy', function()
+    sys.setenv('http_proxy', proxy_url)
+    sys.setenv('ALL_PROXY', proxy_url)
+    local res = assert(http.request{ url = srv.url .. '/echo' })
+    assert.equal(200, res.status)
+    local localhost = srv.url:gsub('127%.0%.0%.1', 'localhost')
+    assert(http.request{ url = localhost .. '/echo' })
+    assert.equal('', proxied())
+    assert.equal(2, #srv:requests())
+  end)
+
+  it('sends any other request through http_proxy, and reports its 407 as kind proxy', function()
+    sys.setenv('http_proxy', proxy_url)
+    local res, err = http.request{ url = 'http://tokrun.invalid/token' }
+    assert.is_nil(res)
+    assert.equal('proxy', err.kind)
+    assert.matches('407', err.message)
+    assert.equal('GET http://tokrun.invalid/token HTTP/1.1\n', proxied())
+  end)
+
+  it('reports a CONNECT the proxy refuses as kind proxy', function()
+    sys.setenv('https_proxy', proxy_url)
+    local res, err = http.request{ url = 'https://tokrun.invalid/token' }
+    assert.is_nil(res)
+    assert.equal('proxy', err.kind)
+    assert.matches('407', err.message)
+    assert.matches('^CONNECT tokrun%.invalid:443 ', proxied())
+  end)
+
+  it('connects directly when asked with no_proxy = true', function()
+    sys.setenv('http_proxy', proxy_url)
+    local res, err = http.request{ url = 'http://tokrun.invalid/token', no_proxy = true, timeout = 5 }
+    assert.is_nil(res)
+    assert.equal('dns', err.kind)
+    assert.equal('', proxied())
+  end)
+
+  it('ignores uppercase HTTP_PROXY, as curl does', function()
+    sys.setenv('HTTP_PROXY', proxy_url)
+    local res, err = http.request{ url = 'http://tokrun.invalid/token', timeout = 5 }
+    assert.is_nil(res)
+    assert.equal('dns', err.kind)
+    assert.equal('', proxied())
+  end)
+end)
+
+describe('tokrun.http.parse_url', function()
+  local parse = http.parse_url
+
+  it('reads every part, filling the default port', function()
+    assert.same({ scheme = 'https', host = 'example.com', port = 443, path = '/a/b', query = 'x=1&y',
+                  fragment = 'top' }, parse('https://example.com/a/b?x=1&y#top'))
+    assert.same({ scheme = 'http', host = 'example.com', port = 80, path = '/' }, parse('http://example.com'))
+    assert.same({ scheme = 'http', host = 'example.com', port = 8080, path = '/' },
+                parse('HTTP://Example.COM:8080'))
+  end)
+
+  it('reads userinfo apart from the host it connects to', function()
+    local u = parse('http://127.0.0.1:1@127.1:8080/p')
+    assert.equal('127.0.0.1', u.host)
+    assert.equal(8080, u.port)
+    assert.equal('127.0.0.1', u.user)
+    assert.equal('1', u.password)
+    u = parse('https://user:p%40ss@api.example.com/')
+    assert.equal('api.example.com', u.host)
+    assert.equal('user', u.user)
+    assert.equal('p%40ss', u.password)
+  end)
+
+  it('reads IPv4 in the forms libcurl connects to as dotted quads', function()
+    for _, s in ipairs{ 'http://127.1/', 'http://0x7f.1/', 'http://2130706433/' } do
+      assert.equal('127.0.0.1', parse(s).host, s)
+    end
+  end)
+
+  it('gives an IPv6 literal without its brackets', function()
+    assert.same({ scheme = 'http', host = '::1', port = 9000, path = '/x' }, parse('http://[::1]:9000/x'))
+  end)
+
+  it('returns nil and a message for what libcurl would refuse', function()
+    for _, s in ipairs{ '', 'example.com/path', 'http://exa mple.com/', 'http://h:99999/', 'http://[::1/',
+                        'http://a\0b/' } do
+      local u, msg = parse(s)
+      assert.is_nil(u, s)
+      assert.matches('^bad URL: ', msg)
+    end
+  end)
+
+  it('raises on misuse', function()
+    assert.has_error(function() parse() end)
+    assert.has_error(function() parse({}) end)
   end)
 end)

@@ -43,6 +43,100 @@ describe('tokrun.sys', function()
     assert.truthy(msg:find('large', 1, true))
   end)
 
+  it('read_file refuses a FIFO at once, without waiting for a writer', function()
+    local fifo = dir .. '/fifo'
+    assert(os.execute("mkfifo '" .. fifo .. "'"))
+    local data, msg = sys.read_file(fifo, 100)
+    assert.is_nil(data)
+    assert.equal(fifo .. ': is a FIFO, not a regular file', msg)
+  end)
+
+  it('read_file refuses a directory and a device, naming what they are', function()
+    local _, msg = sys.read_file(dir, 100)
+    assert.equal(dir .. ': is a directory, not a regular file', msg)
+    _, msg = sys.read_file('/dev/null', 100)
+    assert.equal('/dev/null: is a character device, not a regular file', msg)
+  end)
+
+  it('write_atomic keeps the group of an existing file and drops what others had', function()
+    local path = dir .. '/shared'
+    assert(sys.write_atomic(path, 'one'))
+    os.execute("chmod 0664 '" .. path .. "'")
+    assert(sys.write_atomic(path, 'two'))
+    assert.equal(tonumber('660', 8), sys.lstat(path).mode)
+  end)
+
+  it('write_atomic leaves no temporary file when killed while writing', function()
+    -- A child rewrites a 64 MiB file over and over; however it is killed,
+    -- the data was in an unnamed file (O_TMPFILE), so nothing is left.
+    local script = dir .. '/writer.lua'
+    local f = assert(io.open(script, 'w'))
+    f:write(("local sys = require 'tokrun.sys'\nlocal data = ('x'):rep(64 * 1024 * 1024)\n" ..
+      "for _ = 1, 200 do sys.write_atomic('%s/out', data) end\n"):format(dir))
+    f:close()
+    local bin = os.getenv('TOKRUN_BIN') or sys.paths().exe
+    local h = assert(io.popen(("'%s' lua '%s' >/dev/null 2>&1 & echo $!"):format(bin, script)))
+    local pid = assert(tonumber(h:read('l')))
+    h:close()
+    for _ = 1, 400 do   -- at most 20 s for the first file
+      if sys.lstat(dir .. '/out') then break end
+      sys.sleep(0.05)
+    end
+    sys.sleep(0.1)
+    os.execute('kill -KILL ' .. pid)
+    for _ = 1, 200 do   -- at most 10 s for it to be gone
+      if not io.open('/proc/' .. pid .. '/stat') then break end
+      sys.sleep(0.05)
+    end
+    local left = {}
+    for _, name in ipairs(assert(sys.readdir(dir))) do
+      if name:find('^%.tokrun%-') then left[#left + 1] = name end
+    end
+    assert.same({}, left)
+  end)
+
+  describe('write_atomic onto a symlink', function()
+    it('writes through it to a file in a directory the user owns, widening nothing', function()
+      assert(sys.mkdir(dir .. '/mine'))
+      assert(sys.write_atomic(dir .. '/mine/target', 'old'))
+      os.execute("chmod 0664 '" .. dir .. "/mine/target'")
+      os.execute("ln -s mine/target '" .. dir .. "/link'")
+      assert(sys.write_atomic(dir .. '/link', 'new'))
+      assert.equal('link', sys.lstat(dir .. '/link').type)
+      assert.equal('new', (sys.read_file(dir .. '/mine/target', 100)))
+      assert.equal(tonumber('660', 8), sys.lstat(dir .. '/mine/target').mode)
+    end)
+
+    it('creates the file a dangling link names, 0600', function()
+      os.execute("ln -s '" .. dir .. "/fresh' '" .. dir .. "/link'")
+      assert(sys.write_atomic(dir .. '/link', 'x'))
+      assert.equal(tonumber('600', 8), sys.lstat(dir .. '/fresh').mode)
+    end)
+
+    it('refuses a link into a directory owned by someone else', function()
+      local other = dir .. '/other'
+      assert(sys.mkdir(other))
+      if sys.geteuid() == 0 then
+        assert(os.execute("chown 65534 '" .. other .. "'"))
+      else
+        other = '/tmp'   -- root's
+      end
+      os.execute("ln -s '" .. other .. "/victim' '" .. dir .. "/link'")
+      local ok, msg = sys.write_atomic(dir .. '/link', 'x')
+      assert.is_nil(ok)
+      assert.matches('link: is a symlink into a directory you do not own', msg, 1, true)
+      assert.is_nil(sys.lstat(other .. '/victim'))
+    end)
+
+    it('refuses a link to a link or to a directory', function()
+      assert(sys.write_atomic(dir .. '/f', 'x'))
+      os.execute("cd '" .. dir .. "' && ln -s f l1 && ln -s l1 l2 && mkdir d && ln -s d l3")
+      assert.is_nil((sys.write_atomic(dir .. '/l2', 'y')))
+      assert.is_nil((sys.write_atomic(dir .. '/l3', 'y')))
+      assert.equal('x', (sys.read_file(dir .. '/f', 10)))
+    end)
+  end)
+
   it('lstat tells a directory, a file and a link apart', function()
     assert(sys.write_atomic(dir .. '/f', 'x'))
     os.execute("ln -s f '" .. dir .. "/l'")
@@ -85,27 +179,68 @@ describe('tokrun.sys', function()
     assert.equal('not enough memory', err)
   end)
 
-  it('exec_child runs a command with exactly the given environment', function()
-    local out = dir .. '/out'
-    local r = sys.exec_child { argv = { 'sh', '-c', 'echo "$A:${B:-none}" > "$0"', out },
-      env = { 'A=1', 'PATH=' .. os.getenv('PATH') } }
-    assert.equal(0, r.status)
-    assert.equal('1:none\n', (sys.read_file(out, 100)))
+  it('random returns the number of bytes asked for, different each time', function()
+    assert.equal(1, #sys.random(1))
+    assert.equal(32, #sys.random(32))
+    assert.equal(1024, #sys.random(1024))
+    assert.not_equal(sys.random(16), sys.random(16))
   end)
 
-  it('exec_child reports 127 for a missing command and 128+N for a signal', function()
-    assert.equal(127, sys.exec_child { argv = { 'no-such-cmd-tokrun' }, env = {} }.status)
-    local r = sys.exec_child { argv = { 'sh', '-c', 'kill -TERM $$' }, env = {} }
-    assert.equal(143, r.status)
-    assert.equal(15, r.signal)
+  it('random raises for a count outside 1..1024', function()
+    assert.has_error(function() sys.random(0) end)
+    assert.has_error(function() sys.random(1025) end)
+    assert.has_error(function() sys.random(-1) end)
+    assert.has_error(function() sys.random(1.5) end)
+    assert.has_error(function() sys.random() end)
+  end)
+end)
+
+describe('tokrun.sys.watchdog', function()
+  local process = require 'tokrun.process'
+  local bin = os.getenv('TOKRUN_BIN') or require('tokrun.sys').paths().exe
+
+  -- Runs a script in a child tokrun; its status and stderr.
+  local function child(script)
+    local r = assert(process.run{ argv = { bin, 'lua', '-' }, stdin = script, timeout = 60 })
+    return r.status, r.stderr
+  end
+
+  it('ends work stuck inside a C function with one line and 69', function()
+    local status, err = child([[
+      local sys = require 'tokrun.sys'
+      sys.watchdog(0.2, 'velafi')
+      -- exponential backtracking inside string.find: no hook runs in there
+      local s = ('a'):rep(40)
+      s:find(('a*'):rep(40) .. 'b')
+      os.exit(0)]])
+    assert.equal(69, status)
+    assert.equal('tokrun: velafi: still running after the deadline (--timeout)\n', err)
   end)
 
-  it('exec_child stops a child at its timeout, then kills it after the grace period', function()
-    local t0 = sys.monotonic()
-    local r = sys.exec_child { argv = { 'sh', '-c', 'trap "" TERM; sleep 5' }, env = {},
-      timeout = 0.2, grace = 0.3 }
-    assert.is_true(r.timed_out)
-    assert.equal(137, r.status)
-    assert.is_true(sys.monotonic() - t0 < 3)
+  it('ends table.move over 10^15 slots', function()
+    local status, err = child([[
+      require('tokrun.sys').watchdog(0.1)
+      table.move({}, 1, 1e15, 2)
+      os.exit(0)]])
+    assert.equal(69, status)
+    assert.equal('tokrun: the run: still running after the deadline (--timeout)\n', err)
+  end)
+
+  it('never fires once disarmed, nor when armed again further away', function()
+    local status, err = child([[
+      local sys = require 'tokrun.sys'
+      sys.watchdog(0)
+      sys.watchdog(nil)
+      sys.watchdog(0.01)
+      sys.watchdog(600)
+      sys.sleep(1.5)
+      os.exit(0)]])
+    assert.equal('', err)
+    assert.equal(0, status)
+  end)
+
+  it('raises on misuse', function()
+    assert.has_error(function() sys.watchdog(-1) end)
+    assert.has_error(function() sys.watchdog('soon') end)
   end)
 end)

@@ -17,7 +17,7 @@ local BACKOFF_BASE = 0.25   -- seconds; doubles per attempt, full jitter
 local BACKOFF_CAP = 8
 
 local TRANSPORT_KIND = { connect = 'network', dns = 'network', dropped = 'network',
-  timeout = 'timeout', tls = 'tls', too_large = 'protocol', protocol = 'protocol', proxy = 'network' }
+  timeout = 'timeout', tls = 'tls', too_large = 'protocol', protocol = 'protocol', proxy = 'network' }   -- proxy: 407, CONNECT refused
 
 -- How a request may be re-sent once it may have reached the server:
 --   safe        after any failure, a 500 or a lost answer included (minting again is harmless)

@@ -1,7 +1,7 @@
 -- HTTP/1.1 for the mock server: reading a request and writing a response
 -- with the faults a test asks for (delay, drop, truncated or trickled
 -- bodies).  Also the JSON and query-string helpers the kit shares.
-local loop = require "tokrun.mock_loop"
+local loop = require "tokrun.mock.loop"
 local cjson_safe = require "cjson.safe"
 
 local receive_line, receive, send, sleep = loop.receive_line, loop.receive, loop.send, loop.sleep

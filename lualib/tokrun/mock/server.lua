@@ -1,15 +1,13 @@
--- The mock server process, started by tokrun.mock:
---   tokrun lua mock_server.lua SETUP.json READY
--- Serves a routes file on 127.0.0.1 (HTTP, or HTTPS with the given
--- certificate) and, on a second port, a plain-HTTP control API through
--- which the spec reads the requests seen and queues scripted responses.
--- Writes "ok PORT CONTROL_PORT" to READY once listening, or "fail" (the
--- reason goes to stderr, which tokrun.mock shows).
+-- The mock server, run in its own process by tokrun.mock (through the
+-- entry point tokrun/mock/serve.lua).  Serves a routes file on 127.0.0.1
+-- (HTTP, or HTTPS with the given certificate) and, on a second port, a
+-- plain-HTTP control API through which the spec reads the requests seen
+-- and queues scripted responses.
 local socket = require "socket"
 local cjson = require "cjson"
 local cjson_safe = require "cjson.safe"
-local loop_mod = require "tokrun.mock_loop"
-local http = require "tokrun.mock_http"
+local loop_mod = require "tokrun.mock.loop"
+local http = require "tokrun.mock.http"
 
 local gettime, sleep = socket.gettime, loop_mod.sleep
 local remove, type, tostring, pairs, ipairs = table.remove, type, tostring, pairs, ipairs
@@ -83,7 +81,11 @@ local function load_routes(path, config, mock)
   end
 end
 
-local function main(setup_path)
+local M = {}
+
+-- Binds both ports for the setup file -> run (a function serving until
+-- stopped), port, control_port.  Raises if the setup or routes are bad.
+function M.prepare(setup_path)
   local setup = http.integers(cjson.decode(assert(read_file(setup_path))))
   local config = setup.config
   local ctx
@@ -224,13 +226,19 @@ local function main(setup_path)
   return function() loop:run(LIFETIME) end, port, control_port
 end
 
-local setup_path, ready = arg[1], arg[2]
-local ok, run, port, control_port = pcall(main, setup_path)
-if not ok then
-  io.stderr:write("mock server: ", tostring(run), "\n")
-  if ready then write_atomic(ready, "fail\n") end
-  os.exit(1)
+-- Serves SETUP.json; writes "ok PORT CONTROL_PORT" to `ready` once
+-- listening, or "fail" (the reason goes to stderr, which tokrun.mock
+-- shows) -> exit status.
+function M.serve(setup_path, ready)
+  local ok, run, port, control_port = pcall(M.prepare, setup_path)
+  if not ok then
+    io.stderr:write("mock server: ", tostring(run), "\n")
+    if ready then write_atomic(ready, "fail\n") end
+    return 1
+  end
+  write_atomic(ready, ("ok %d %d\n"):format(port, control_port))
+  run()
+  return 0
 end
-write_atomic(ready, ("ok %d %d\n"):format(port, control_port))
-run()
-os.exit(0)
+
+return M

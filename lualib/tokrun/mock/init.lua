@@ -4,7 +4,7 @@
 -- server's control port.  See docs/mock.md.
 local socket = require "socket"
 local cjson = require "cjson"
-local http = require "tokrun.mock_http"
+local http = require "tokrun.mock.http"
 
 local gettime, sleep = socket.gettime, socket.sleep
 local format, tostring, type, pairs, ipairs = string.format, tostring, type, pairs, ipairs
@@ -195,8 +195,8 @@ function M.start(opts)
   if not ok then error("mock.start: config is not plain JSON data: " .. tostring(encoded), 2) end
   local log, ready = base .. ".log", base .. ".ready"
   write_file(base .. ".json", encoded)
-  local script = package.searchpath("tokrun.mock_server", package.path)
-  assert(script, "mock.start: tokrun/mock_server.lua is not on package.path")
+  local script = package.searchpath("tokrun.mock.serve", package.path)
+  assert(script, "mock.start: tokrun/mock/serve.lua is not on package.path")
   -- The server must not hold the spec's stdout open: its output goes to log.
   local p = io.popen(format("%s lua %s %s %s >%s 2>&1 </dev/null & echo $!", quote(tokrun_exe()),
                             quote(script), quote(base .. ".json"), quote(ready), quote(log)))

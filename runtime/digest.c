@@ -1,18 +1,16 @@
 /*
- * tokrun.hmac: HMAC, digests, constant-time comparison and random bytes on
- * OpenSSL 3.  The one-shot EVP_Q_mac/EVP_Q_digest calls own their contexts
+ * tokrun.hmac: message digests, HMAC and constant-time comparison on
+ * OpenSSL 3 (the module keeps the name scripts know it by; random bytes
+ * are sys.random).  The one-shot EVP_Q_mac/EVP_Q_digest calls own their contexts
  * and free them before returning, so nothing is left to leak when Lua
  * raises; the digests on the C stack are wiped once pushed.
  */
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "encode.h"
 #include "tokrun.h"
-
-#define HMAC_RANDOM_MAX 1024
 
 static const char *const hmac_algs[] = {"sha1", "sha256", "sha384", "sha512", NULL};
 static const char *const hmac_evp_names[] = {"SHA1", "SHA256", "SHA384", "SHA512"};
@@ -104,26 +102,12 @@ static int hmac_equal(lua_State *L)
   return 1;
 }
 
-/* hmac.random(n) -> n bytes from the OpenSSL CSPRNG, 1 <= n <= 1024 */
-static int hmac_random(lua_State *L)
-{
-  lua_Integer n = luaL_checkinteger(L, 1);
-  unsigned char buf[HMAC_RANDOM_MAX];
-  luaL_argcheck(L, n >= 1 && n <= HMAC_RANDOM_MAX, 1, "must be between 1 and 1024");
-  if (RAND_bytes(buf, (int)n) != 1)
-    return hmac_openssl_error(L, "RAND_bytes");
-  lua_pushlstring(L, (const char *)buf, (size_t)n);
-  OPENSSL_cleanse(buf, (size_t)n);
-  return 1;
-}
-
 static const luaL_Reg hmac_funcs[] = {
   {"digest", hmac_digest},
   {"hexdigest", hmac_hexdigest},
   {"hash", hmac_hash},
   {"hexhash", hmac_hexhash},
   {"equal", hmac_equal},
-  {"random", hmac_random},
   {NULL, NULL}};
 
 /* require "tokrun.hmac" */
