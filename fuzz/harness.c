@@ -124,7 +124,8 @@ static void fuzz_init(const char *target)
   lua_pop(L, 1);
 
   lua_getglobal(L, "package");
-  lua_pushstring(L, TOKRUN_SOURCE_DIR "/lualib/?.lua;" TOKRUN_SOURCE_DIR "/fuzz/lua/?.lua");
+  lua_pushstring(L, TOKRUN_SOURCE_DIR "/lualib/?.lua;" TOKRUN_SOURCE_DIR "/lualib/?/init.lua;"
+                 TOKRUN_SOURCE_DIR "/fuzz/lua/?.lua");
   lua_setfield(L, -2, "path");
   lua_pushliteral(L, "");
   lua_setfield(L, -2, "cpath");

@@ -28,6 +28,7 @@ return {
       auth = { basic = { '{project_id}', '{api_token}' } },
       json = { name = '{name}', permissions = '{permissions}', subproject_id = '{subproject_id}' },
       code_from = { 'code', 'errors.1.code' }, message_from = { 'message', 'errors.1.message' },
+      field_from = { 'attribute', 'errors.1.attribute' },
       capture = { token = { path = 'token', secret = true }, token_id = 'id',
         token_name = 'name', granted = 'permissions' } },
     { name = 'delete_old', method = 'DELETE', url = tokens .. '/{old_token_id}', when = '{rotate}',

@@ -5,6 +5,7 @@
 
 const luaL_Reg tokrun_modules[] = {
   {"tokrun.hmac", luaopen_tokrun_hmac},
+  {"tokrun.sign", luaopen_tokrun_sign},
   {"tokrun.codec", luaopen_tokrun_codec},
   {"tokrun.json", luaopen_tokrun_json},
   {"tokrun.process", luaopen_tokrun_process},

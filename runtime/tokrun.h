@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 
 int luaopen_tokrun_hmac(lua_State *L);
+int luaopen_tokrun_sign(lua_State *L);
 int luaopen_tokrun_codec(lua_State *L);
 int luaopen_tokrun_json(lua_State *L);
 int luaopen_tokrun_process(lua_State *L);

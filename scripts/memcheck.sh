@@ -38,6 +38,8 @@ specs+=(
   tests/recipes/pam_checkout_spec.lua
   tests/recipes/oauth2_client_credentials_spec.lua
   tests/recipes/dataos_spec.lua
+  tests/recipes/github_app_spec.lua
+  tests/recipes/snowflake_keypair_spec.lua
 )
 # Tests that bound wall-clock time tightly, which valgrind's slowdown (a
 # tokrun start takes ~1 s under memcheck) breaks; busted's --filter-out

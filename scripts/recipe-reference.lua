@@ -62,7 +62,9 @@ local function render()
   table_of('Names a signature message may use', schema.sign_names)
   table_of('Template filters', schema.filters)
   local parsers = {}
-  for kind, list in pairs(schema.parsers) do parsers[kind] = table.concat(list, ', ') end
+  for kind, list in pairs(schema.parsers) do
+    parsers[kind] = #list > 0 and table.concat(list, ', ') or '(nothing: it reads no answer)'
+  end
   table_of('What `parse` accepts, by step kind', parsers)
   out[#out + 1] = END
   return table.concat(out, '\n') .. '\n'

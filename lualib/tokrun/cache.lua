@@ -1,4 +1,4 @@
--- The credential cache (SPEC section 7).  One file per key in a private
+-- The credential cache (docs/cli.md, Cache).  One file per key in a private
 -- directory; the key covers the recipe (path and content), its non-secret
 -- parameters, the TLS options, and an HMAC of the secrets under a random
 -- key kept in the directory -- never the secrets themselves.  Concurrent
@@ -6,6 +6,7 @@
 local errors = require 'tokrun.errors'
 local hmac = require 'tokrun.hmac'
 local json = require 'tokrun.json'
+local params = require 'tokrun.params'
 local sys = require 'tokrun.sys'
 
 local M = {}
@@ -85,9 +86,10 @@ function M.key(ctx, opts, dir)
   local secrets = {}
   for _, p in ipairs(decl.params or {}) do
     local v = ctx.values[p.name]
-    if type(v) == 'table' then v = concat(v, ',') end
+    local file = type(v) == 'table' and params.file_text(v)   -- a JSON key file: its text, a secret
+    if type(v) == 'table' then v = file or concat(v, ',') end
     local line = p.name .. '=' .. (v == nil and '' or tostring(v))
-    if p.secret then secrets[#secrets + 1] = line else parts[#parts + 1] = 'param:' .. line end
+    if p.secret or file then secrets[#secrets + 1] = line else parts[#parts + 1] = 'param:' .. line end
   end
   sort(secrets)
   parts[#parts + 1] = 'secrets=' .. hmac.hexdigest('sha256', hmac_key(dir, opts.timeout), concat(secrets, '\0'))
@@ -124,7 +126,7 @@ local function store(path, result, secrets)
     if k ~= 'deferred' and k ~= 'lease' then entry[k] = v end
   end
   local ok, err = sys.write_atomic(path, json.encode(entry), 384)
-  if not ok then io.stderr:write('tokrun: warning: cannot write the cache ', secrets:apply(err), '\n') end
+  if not ok then io.stderr:write('tokrun: warning: cannot write the cache ', secrets:line(err), '\n') end
 end
 
 -- M.run(opts, ctx, mint, deliver) -> exit status.  A fresh entry is
@@ -159,7 +161,7 @@ function M.run(opts, ctx, mint, deliver)
   lock:unlock()
   local code = deliver(opts, ctx, result)
   if result.deferred then
-    io.stderr:write('tokrun: ', ctx.secrets:apply(result.deferred.message), '\n')
+    io.stderr:write('tokrun: ', ctx.secrets:line(result.deferred.message), '\n')
     return code ~= 0 and code or errors.exit_code(result.deferred)
   end
   return code

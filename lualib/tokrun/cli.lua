@@ -17,8 +17,11 @@ Usage:
   tokrun exec [OPTIONS] RECIPE -- CMD...  run CMD with the credential in its
                                           environment; release the lease after
   tokrun release [OPTIONS] RECIPE LEASE   release a lease printed by a run
+  tokrun release --pending [RECIPE]       release the leases of killed runs
+                                          (from the lease journal)
   tokrun check [-f json] RECIPE...        validate recipes; no network
-  tokrun list                             recipes on the search path
+  tokrun list [--leases]                  recipes on the search path, or the
+                                          leases in the journal
   tokrun new NAME [--hmac|--oauth2|--jwt|--cli] [-C DIR]
                                           a recipe, its spec and a test server
   tokrun lua SCRIPT [ARGS...]             run Lua with tokrun's modules
@@ -79,6 +82,7 @@ local OPTIONS = {
   cacert = { nil, 'cacert', true }, ['client-cert'] = { nil, 'client_cert', true },
   ['client-key'] = { nil, 'client_key', true }, insecure = { nil, 'insecure' },
   ['dry-run'] = { nil, 'dry_run' }, verbose = { 'v', 'verbose' }, now = { nil, 'now', true },
+  pending = { nil, 'pending' }, leases = { nil, 'leases' },
   help = { 'h', 'help' }, version = { nil, 'version' },
 }
 local SHORT = {}
@@ -172,6 +176,10 @@ local function cmd_run(opts)
 end
 
 local function cmd_release(opts)
+  if opts.pending then
+    if #opts.args > 1 then usage('release --pending: expected at most one RECIPE') end
+    return require('tokrun.journal').release_pending(opts, session)
+  end
   if #opts.args ~= 2 then usage('expected RECIPE LEASE') end
   return session.release(opts, opts.args[1], opts.args[2])
 end
@@ -203,7 +211,7 @@ local function cmd_check(opts)
       end
     else
       err = errors.wrap(err)
-      stderr:write('tokrun: ', err.message, '\n')
+      stderr:write('tokrun: ', require('tokrun.redact').oneline(err.message), '\n')
       if as_json then stdout:write(require('tokrun.findings').json(err, path)) end
       failed = failed or err
     end
@@ -211,7 +219,8 @@ local function cmd_check(opts)
   return failed and errors.exit_code(failed) or 0
 end
 
-local function cmd_list()
+local function cmd_list(opts)
+  if opts.leases then return require('tokrun.journal').print_leases() end
   local recipe = require 'tokrun.recipe'
   local seen = {}
   for _, dir in ipairs(recipe.search_dirs()) do
@@ -278,9 +287,10 @@ function M.main(argv)
   if ok then return res end
   local err = res
   local secrets, name = report.secrets, report.recipe
-  stderr:write('tokrun: ', secrets and secrets:apply(err.message) or err.message, '\n')
+  stderr:write('tokrun: ', secrets and secrets:line(err.message) or require('tokrun.redact').oneline(err.message),
+    '\n')
   if opts and opts.format == 'json' and not opts.output and opts.command == 'run' then
-    -- the error object is not the result: it is redacted like stderr (SPEC section 9)
+    -- the error object is not the result: it is redacted like stderr (docs/cli.md, Safety)
     local shown = err
     if secrets then
       shown = { kind = err.kind, message = secrets:apply(err.message), http_status = err.http_status,

@@ -61,8 +61,20 @@ local function check_interrupted(ctx)
   end
 end
 
+local dispatch
+
+-- A config error raised below the step (a template filter's) names it too.
 local function run_step(ctx, step, vars)
   local where = string_format('%s: step %s', ctx.decl.name, step.name)
+  local ok, err = pcall(dispatch, ctx, step, vars, where)
+  if ok then return end
+  if errors.is(err) and err.kind == 'config' and err.message:sub(1, #ctx.decl.name + 1) ~= ctx.decl.name .. ':' then
+    err.message = where .. ': ' .. err.message
+  end
+  error(err, 0)
+end
+
+function dispatch(ctx, step, vars, where)
   if type(step.when) == 'table' then   -- {name = value, ...}: every one equal
     for name, want in pairs(step.when) do
       if vars[name] == nil or tostring(vars[name]) ~= tostring(want) then return end
@@ -148,6 +160,27 @@ function M.release(ctx, lease, vars)
     { http_status = last.http_status, provider_code = last.provider_code, lease = lease })
 end
 
+-- A step failed because the provider rejected a JWT's time claims (an
+-- error rule with clock_skew) and said what time it is (Date): the index of
+-- the jwt step to rebuild from, on the provider's clock, after a warning
+-- about this machine's.  nil when there is nothing to correct.
+local function skew_restart(ctx, list, i, err)
+  if not (errors.is(err) and err.clock_skew) then return nil end
+  local server = timefmt.parse_http_date(err.server_date)
+  local from
+  for j = 1, i - 1 do   -- from the first JWT on: all are rebuilt
+    if list[j].jwt then from = j; break end
+  end
+  if not (server and from) then return nil end
+  local offset = server - (ctx.now_ms() // 1000 + (ctx.clock_offset or 0))
+  if offset > -2 and offset < 2 then return nil end   -- the clocks agree: the claims are wrong otherwise
+  ctx.clock_offset = (ctx.clock_offset or 0) + offset
+  ctx.log(string_format("tokrun: warning: %s: this machine's clock is %d s %s the provider's (Date: %s); "
+    .. "the JWT was rebuilt on the provider's clock: set this machine's clock (NTP)", ctx.decl.name,
+    math.abs(offset), offset > 0 and 'behind' or 'ahead of', err.server_date))
+  return from
+end
+
 -- M.run(ctx) -> result | nil (dry run).  ctx: decl, values, secrets,
 -- now_ms(), deadline, retries, tls, dry_run, verbose, log(line), out(line).
 -- A `deliver` step's failure does not lose the credential: it is returned
@@ -158,7 +191,10 @@ function M.run(ctx)
   local lease_name = decl.release and decl.release.lease
   local ok, res = pcall(function()
     local deferred
-    for _, step in ipairs(decl.steps) do
+    local i, skew_retried = 1, false
+    while i <= #decl.steps do
+      local step = decl.steps[i]
+      local next_step = i + 1
       check_interrupted(ctx)
       if step.on_failure == 'deliver' then
         local sok, err = pcall(run_step, ctx, step, vars)
@@ -169,8 +205,14 @@ function M.run(ctx)
             .. (note and ('; ' .. note) or ''), { http_status = err.http_status, provider_code = err.provider_code })
         end
       else
-        run_step(ctx, step, vars)
+        local sok, err = pcall(run_step, ctx, step, vars)
+        local from = not sok and not skew_retried and skew_restart(ctx, decl.steps, i, err)
+        if not sok and not from then error(err, 0) end
+        if from then skew_retried, next_step = true, from end
       end
+      local id = lease_name and ctx.journal and rawget(vars, lease_name)
+      if id then ctx.journal:set_lease(id) end   -- the checkout answered
+      i = next_step
     end
     if ctx.dry_run then return nil end
     check_interrupted(ctx)
@@ -182,8 +224,10 @@ function M.run(ctx)
   local err = errors.wrap(res)
   local lease = lease_name and rawget(vars, lease_name)
   if lease ~= nil and not ctx.dry_run then   -- never leave a checkout behind
+    if ctx.journal then ctx.journal:set_lease(lease) end
     ctx.deadline = sys.monotonic() + (ctx.timeout or 60)
     local rok, rerr = pcall(M.release, ctx, lease, vars)
+    err.lease_held = not rok and lease or nil   -- the journal keeps it for release --pending
     err.message = err.message .. (rok and string_format('; lease %s was released', tostring(lease))
       or ('; ' .. errors.wrap(rerr).message))
   end

@@ -1,4 +1,4 @@
--- Errors a run can end with: a kind from SPEC section 4, a message that
+-- Errors a run can end with: a kind (docs/cli.md, Exit codes), a message that
 -- names the recipe, step and parameter, and the exit code cron sees.
 local M = {}
 
@@ -36,9 +36,14 @@ function M.exit_code(e)
   return M.exit_codes[e.kind] or 70
 end
 
--- Wraps anything raised into an error object: non-tokrun errors are internal.
+-- Wraps anything raised into an error object: non-tokrun errors are
+-- internal, but for running out of memory: the heap is bounded only while
+-- a recipe runs, so that is the recipe's doing.
 function M.wrap(v)
   if M.is(v) then return v end
+  if v == 'not enough memory' then
+    return M.new('recipe', 'the recipe used more than its memory bound', { out_of_memory = true })
+  end
   return M.new('internal', 'internal error: ' .. tostring(v))
 end
 

@@ -53,6 +53,7 @@ function M.run(opts)
   if result.lease then
     ctx.deadline = sys.monotonic() + ctx.timeout
     local ok, err = pcall(session.bounded, ctx, require('tokrun.engine').release, ctx, result.lease)
+    if ok and ctx.journal then ctx.journal:remove() end
     if not ok then
       err = errors.wrap(err)
       session.warn(ctx, err.message)

@@ -8,7 +8,7 @@ local pairs, ipairs, type = pairs, ipairs, type
 
 local function collect(v, out)
   if type(v) == 'string' then
-    for name in template.names(v) do out[name] = true end
+    for _, head in template.names(v) do out[head] = true end
   elseif type(v) == 'table' then
     for _, item in pairs(v) do collect(item, out) end
   end

@@ -1,4 +1,4 @@
--- The result on stdout or in a file: json (the SPEC section 4 envelope),
+-- The result on stdout or in a file: json (the result envelope),
 -- token, env (shell-quoted export lines) and exec-credential (Kubernetes).
 local json = require 'tokrun.json'
 

@@ -1,4 +1,4 @@
--- Recipe parameters (SPEC section 3): where each value comes from, what it
+-- Recipe parameters (docs/cli.md, Parameters and secrets): where each value comes from, what it
 -- must look like, and errors that say how to set it without ever repeating
 -- a secret's value.
 local M = {}
@@ -12,19 +12,17 @@ local find, format, gsub, lower, match, sub =
 local concat, sort = table.concat, table.sort
 local tointeger = math.tointeger
 
--- A _FILE is read whole up to this size (SPEC section 3).
+-- A _FILE is read whole up to this size (docs/cli.md, Parameters and secrets).
 local MAX_FILE = 64 * 1024
 M.MAX_FILE = MAX_FILE
 
-local TYPES = { string = true, integer = true, boolean = true, list = true }
+local TYPES = { string = true, integer = true, boolean = true, list = true, json_file = true }
 local KEYS = { name = true, env = true, type = true, default = true, required = true, required_if = true,
-  secret = true, description = true, pattern = true, enum = true }
+  secret = true, description = true, pattern = true, enum = true, fields = true, secret_fields = true }
 local BOOLEANS = { ['true'] = true, ['1'] = true, yes = true,
   ['false'] = false, ['0'] = false, no = false }
 
-local function trim(s)
-  return (match(s, '^%s*(.-)%s*$'))
-end
+local trim = require('tokrun.text').trim
 
 -- A value quoted for an error message: printable, bounded.
 local function quote(s)
@@ -45,7 +43,7 @@ end
 -- The typed value of a string from the command line, environment or a file.
 local function convert(decl, raw)
   local t = decl.type or 'string'
-  if t == 'string' then return raw end
+  if t == 'string' or t == 'json_file' then return raw end
   if t == 'integer' then
     local s = trim(raw)
     return find(s, '^[+-]?%d+$') and tointeger(tonumber(s)) or nil, 'an integer'
@@ -128,6 +126,59 @@ local function from_env(decl, env, read_file)
   end
   data = gsub(data, '\r?\n$', '', 1)
   return data, 'file:' .. var .. '_FILE'
+end
+
+-- The text of each JSON key file read, by its value (for the cache key:
+-- the file holds secrets, so it counts as one).
+local file_text = setmetatable({}, { __mode = 'k' })
+
+-- A json_file parameter: its value names a JSON file (Google's
+-- GOOGLE_APPLICATION_CREDENTIALS convention), read whole, bounded, a
+-- regular file only; the value is the object in it, which must have every
+-- field in `fields` and `secret_fields`.
+local function load_json_file(decl, path, source, read_file)
+  local where = format("parameter '%s': %s (from %s)", decl.name, path, origin(source))
+  local data, msg = read_file(path, MAX_FILE + 1)
+  if not data then
+    return config_error(format("parameter '%s': cannot read the key file %s", decl.name, tostring(msg)))
+  end
+  if #data > MAX_FILE then return config_error(where .. ' is larger than 64 KiB') end
+  local doc = require('tokrun.json').decode(data)
+  if type(doc) ~= 'table' or doc[1] ~= nil then
+    return config_error(where .. ' is not a JSON key file (a JSON object)')
+  end
+  for _, list in ipairs({ decl.fields or {}, decl.secret_fields or {} }) do
+    for _, f in ipairs(list) do
+      local v = doc[f]
+      if type(v) ~= 'string' and type(v) ~= 'number' or v == '' then
+        return config_error(format("%s has no field '%s'", where, f))
+      end
+    end
+  end
+  file_text[doc] = data
+  return doc
+end
+
+-- params.file_text(value) -> the text of the JSON key file a json_file
+-- value came from, or nil
+function M.file_text(v)
+  return file_text[v]
+end
+
+-- params.secret_values(decls, values) -> list of every secret string the
+-- values hold: secret parameters, and the secret fields of key files
+function M.secret_values(decls, values)
+  local out = {}
+  for _, d in ipairs(decls) do
+    local v = values[d.name]
+    if v ~= nil and d.secret then out[#out + 1] = tostring(v) end
+    if type(v) == 'table' and d.secret_fields then
+      for _, f in ipairs(d.secret_fields) do
+        if v[f] ~= nil then out[#out + 1] = tostring(v[f]) end
+      end
+    end
+  end
+  return out
 end
 
 local function declared_names(decls)
@@ -215,6 +266,11 @@ function M.resolve(decls, src)
         missing[#missing + 1] = format('%s (%s)', name, how_to_set(decl))
       end
 
+      if value ~= nil and decl.type == 'json_file' and source ~= 'default' then
+        local doc, jerr = load_json_file(decl, value, source, read_file)
+        if not doc then return nil, jerr end
+        value = doc
+      end
       if value ~= nil then
         local problem, bad = check_value(decl, value)
         if problem then
@@ -301,7 +357,19 @@ local function check_decl(d, i, seen)
   end
   local t = d.type or 'string'
   if not TYPES[t] then
-    return format('%s: type must be string, integer, boolean or list, not %s', where, tostring(t))
+    return format('%s: type must be string, integer, boolean, list or json_file, not %s', where, tostring(t))
+  end
+  for _, k in ipairs({ 'fields', 'secret_fields' }) do
+    if d[k] ~= nil then
+      if t ~= 'json_file' then return format('%s: %s is only for a json_file parameter', where, k) end
+      if type(d[k]) ~= 'table' or #d[k] == 0 then return format('%s: %s must be a list of field names', where, k) end
+      for _, f in ipairs(d[k]) do
+        if type(f) ~= 'string' then return format('%s: %s must be a list of field names', where, k) end
+      end
+    end
+  end
+  if t == 'json_file' and (d.pattern ~= nil or d.enum ~= nil or d.default ~= nil) then
+    return where .. ': a json_file parameter takes no pattern, enum or default'
   end
   if d.env ~= nil and (type(d.env) ~= 'string' or not find(d.env, '^[A-Za-z_][A-Za-z0-9_]*$')) then
     return where .. ': env must be an environment variable name'

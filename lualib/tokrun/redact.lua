@@ -1,4 +1,4 @@
--- Redaction (SPEC section 9): a redactor learns the secrets of a run and
+-- Redaction (docs/cli.md, Safety): a redactor learns the secrets of a run and
 -- removes them, in every form a request or a trace can carry them, from
 -- anything tokrun prints other than the result itself.
 local M = {}
@@ -8,8 +8,8 @@ local json = require 'tokrun.json'
 
 local type, tostring, pairs, ipairs, setmetatable, getmetatable, pcall, error =
   type, tostring, pairs, ipairs, setmetatable, getmetatable, pcall, error
-local char, find, format, gsub, lower, sub =
-  string.char, string.find, string.format, string.gsub, string.lower, string.sub
+local byte, char, find, format, gsub, lower, sub =
+  string.byte, string.char, string.find, string.format, string.gsub, string.lower, string.sub
 local concat, sort = table.concat, table.sort
 local utf8_codes, utf8_len = utf8.codes, utf8.len
 
@@ -18,7 +18,7 @@ local MASK = '***'
 -- A base64 core shorter than this would match unrelated text too often.
 local MIN_CORE = 4
 
-local base64, base64url, pct, form = codec.base64, codec.base64url, codec.pct, codec.form
+local base64, base64url = codec.base64, codec.base64url
 
 -- JSON string escapes as lua-cjson writes them (its char2escape table):
 -- '"', '\', '/', the C0 controls and DEL; other bytes, UTF-8 included, as is.
@@ -61,6 +61,28 @@ local function lower_hex(s)
   return (gsub(s, '%%%x%x', lower))
 end
 
+-- Percent-encoders differ in what they leave as is; each writes the rest
+-- as %XX.  [what it keeps (a pattern class body), space as '+']
+local PCT_STYLES = {
+  { "A-Za-z0-9%-._~" },                          -- RFC 3986 unreserved (codec.pct)
+  { "A-Za-z0-9%-._~/" },                         -- Python's urllib.parse.quote (safe='/')
+  { "A-Za-z0-9%-._~!*'()" },                     -- JavaScript's encodeURIComponent
+  { "A-Za-z0-9%-._~!*'();,/?:@&=+$#" },          -- JavaScript's encodeURI
+  { "A-Za-z0-9%-._~$&+:=@" },                    -- Go's url.PathEscape
+  { "A-Za-z0-9%-._~$&+,/:;=@" },                 -- Go's URL.EscapedPath
+  { "A-Za-z0-9%-._~", true },                    -- form: Python's quote_plus, Go's QueryEscape
+  { "A-Za-z0-9%-._*", true },                    -- form as browsers write it (WHATWG)
+}
+
+local function pct_byte(c) return format('%%%02X', byte(c)) end
+
+local function pct_style(s, keep, plus)
+  local class = '[^' .. keep .. (plus and ' ' or '') .. ']'
+  s = gsub(s, class, pct_byte)
+  if plus then s = gsub(s, ' ', '+') end
+  return s
+end
+
 -- Leading characters of base64(filler .. secret) that also depend on the k
 -- filler bytes before the secret.
 local B64_LEAD = { [0] = 0, 2, 3 }
@@ -75,12 +97,31 @@ local function base64_core(secret, k)
   return sub(enc, B64_LEAD[k] + 1, last)
 end
 
+-- Control characters as escapes, so text from a provider or a child
+-- (a message, a trace) prints as one line and cannot drive a terminal:
+-- C0 controls, DEL and the C1 controls (U+0080..U+009F, as UTF-8).
+local CONTROL_ESCAPES = { ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
+
+local function escape_control(c)
+  return CONTROL_ESCAPES[c] or format('\\x%02x', byte(c))
+end
+
+local function escape_c1(c1)
+  return format('\\u%04x', byte(c1, 2))
+end
+
+-- M.oneline(s) -> s with control characters escaped (\n, \x1b, \u009b)
+function M.oneline(s)
+  s = gsub(s, '[%z\1-\31\127]', escape_control)
+  return (gsub(s, '\194[\128-\159]', escape_c1))
+end
+
 local Redactor = {}
 Redactor.__index = Redactor
 
 -- redact.new() -> an empty redactor
 function M.new()
-  return setmetatable({ forms = {}, order = nil }, Redactor)
+  return setmetatable({ forms = {}, scan = nil }, Redactor)
 end
 
 local function check_secret(v, fname)
@@ -95,7 +136,7 @@ end
 local function register(self, s)
   if s and s ~= '' and not self.forms[s] then
     self.forms[s] = true
-    self.order = nil
+    self.scan = nil
   end
 end
 
@@ -110,11 +151,11 @@ function Redactor:add(secret)
   register(self, json_escape(secret, true, true))
   register(self, json_escape_ascii(secret, '\\u%04x'))
   register(self, json_escape_ascii(secret, '\\u%04X'))
-  local p, f = pct(secret), form(secret)
-  register(self, p)
-  register(self, lower_hex(p))
-  register(self, f)
-  register(self, lower_hex(f))
+  for _, style in ipairs(PCT_STYLES) do
+    local p = pct_style(secret, style[1], style[2])
+    register(self, p)
+    register(self, lower_hex(p))
+  end
   for k = 0, 2 do
     local core = base64_core(secret, k)
     if #core >= MIN_CORE then
@@ -124,6 +165,7 @@ function Redactor:add(secret)
   end
   register(self, base64(secret))
   register(self, base64url(secret))
+  register(self, M.oneline(secret))   -- as tokrun prints it on stderr
   return self
 end
 
@@ -139,24 +181,72 @@ function Redactor:add_basic(user, secret)
   return self
 end
 
-local function escape_pattern(s)
-  return (gsub(s, '[%^%$%(%)%%%.%[%]%*%+%-%?]', '%%%0'))
+-- The scanner: one pass over the text finds every registered form, so the
+-- cost is linear in the text whatever the number and length of secrets.
+-- Forms are indexed by their first ANCHOR bytes (a shorter form by all of
+-- its bytes); a candidate longer than its anchor is confirmed by a rolling
+-- hash of the text (H), so overlapping and almost-matching occurrences
+-- cost no more than any other text.  The union of all occurrences is
+-- masked: a form overlapping another one is never left with a tail.
+local ANCHOR = 8
+local BASE = 0x100000001b3   -- odd; hashes wrap modulo 2^64
+local CHUNK = 4096
+
+local function hash(s)
+  local h = 0
+  for i = 1, #s, CHUNK do
+    local bytes = { byte(s, i, i + CHUNK - 1) }
+    for k = 1, #bytes do h = h * BASE + bytes[k] end
+  end
+  return h
 end
 
--- Longest forms first, so a form that contains a shorter one (the padded
--- base64 and its core) is masked whole and never leaves a tail behind.
-local function patterns(self)
-  if not self.order then
-    local list = {}
-    for s in pairs(self.forms) do list[#list + 1] = s end
-    sort(list, function(a, b)
-      if #a ~= #b then return #a > #b end
-      return a < b
-    end)
-    for i, s in ipairs(list) do list[i] = escape_pattern(s) end
-    self.order = list
+local function power(n)   -- BASE^n modulo 2^64
+  local r, b = 1, BASE
+  while n > 0 do
+    if n & 1 == 1 then r = r * b end
+    b, n = b * b, n >> 1
   end
-  return self.order
+  return r
+end
+
+local function class_char(c)
+  return find(c, '^%w$') and c or '%' .. c
+end
+
+local function build_scanner(self)
+  local long, short, lengths, firsts = {}, {}, {}, {}
+  local hashes, powers, any = {}, {}, false
+  for s in pairs(self.forms) do
+    any = true
+    firsts[sub(s, 1, 1)] = true
+    if #s > ANCHOR then
+      local key = sub(s, 1, ANCHOR)
+      local list = long[key] or {}
+      list[#list + 1] = s
+      long[key] = list
+      hashes[s] = hash(s)
+      powers[#s] = powers[#s] or power(#s)
+    else
+      if not short[#s] then short[#s] = {}; lengths[#lengths + 1] = #s end
+      short[#s][s] = true
+    end
+  end
+  if not any then return false end
+  for _, list in pairs(long) do
+    sort(list, function(a, b) return #a > #b or (#a == #b and a < b) end)
+  end
+  sort(lengths, function(a, b) return a > b end)
+  local class = {}
+  for c in pairs(firsts) do class[#class + 1] = class_char(c) end
+  sort(class)
+  return { long = long, short = short, lengths = lengths, hashes = hashes, powers = powers,
+    class = '[' .. concat(class) .. ']' }
+end
+
+local function scanner(self)
+  if self.scan == nil then self.scan = build_scanner(self) end
+  return self.scan
 end
 
 -- r:apply(text) -> text with every registered form replaced by ***
@@ -164,10 +254,77 @@ function Redactor:apply(text)
   if type(text) ~= 'string' then
     error(format("bad argument to 'apply' (string expected, got %s)", type(text)), 2)
   end
-  for _, pat in ipairs(patterns(self)) do
-    text = gsub(text, pat, MASK)
+  local sc = scanner(self)
+  if not sc then return text end
+  local n = #text
+  local long, short, lengths, hashes, powers = sc.long, sc.short, sc.lengths, sc.hashes, sc.powers
+  local H, built = { 0 }, 0   -- H[k + 1]: hash of text's first k bytes, built as far as needed
+  local function prefix(k)
+    if k > built then
+      local h = H[built + 1]
+      for i = built + 1, k, CHUNK do
+        local bytes = { byte(text, i, i + CHUNK - 1) }
+        for j = 1, #bytes do h = h * BASE + bytes[j]; H[i + j] = h end
+      end
+      built = #H - 1
+    end
+    return H[k + 1]
   end
-  return text
+  local out, last = {}, 0            -- last: text copied up to here
+  local mstart, mend = nil, 0        -- the mask being grown
+  local pos = 1
+  while true do
+    local i = find(text, sc.class, pos)
+    if not i then break end
+    local e = 0                      -- end of the longest form starting at i
+    local list = long[sub(text, i, i + ANCHOR - 1)]
+    if list then
+      for _, f in ipairs(list) do
+        local m = #f
+        local fe = i + m - 1
+        if fe <= n and fe > e and (prefix(fe) - prefix(i - 1) * powers[m]) == hashes[f]
+          -- equal hashes: confirmed byte by byte only where it starts a new
+          -- mask, so the work stays linear when occurrences overlap
+          and (i <= mend or sub(text, i, fe) == f) then
+          e = fe
+          break
+        end
+      end
+    end
+    if e == 0 then
+      for _, m in ipairs(lengths) do
+        if short[m][sub(text, i, i + m - 1)] then e = i + m - 1; break end
+      end
+    end
+    if e > 0 then
+      if mstart and i <= mend then
+        if e > mend then mend = e end
+      else
+        if mstart then
+          out[#out + 1] = sub(text, last + 1, mstart - 1)
+          out[#out + 1] = MASK
+          last = mend
+        end
+        mstart, mend = i, e
+      end
+    end
+    pos = i + 1
+  end
+  if not mstart then return text end
+  out[#out + 1] = sub(text, last + 1, mstart - 1)
+  out[#out + 1] = MASK
+  out[#out + 1] = sub(text, mend + 1)
+  return concat(out)
+end
+
+-- r:line(text) -> text fit to print as one line on stderr: redacted, its
+-- control characters escaped, and redacted again (an escaped form of a
+-- secret is no longer the form apply knew).
+function Redactor:line(text)
+  local out = self:apply(text)
+  local esc = M.oneline(out)
+  if esc == out then return out end
+  return self:apply(esc)
 end
 
 local WHOLE_HEADERS = {

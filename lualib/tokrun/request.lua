@@ -10,7 +10,7 @@ local template = require 'tokrun.template'
 
 local M = {}
 
-local pairs, ipairs, tostring = pairs, ipairs, tostring
+local pairs, ipairs, tostring, type = pairs, ipairs, tostring, type
 local string_format = string.format
 
 local function mark_array(t) return json.array(t) end
@@ -40,7 +40,7 @@ function M.url(tpl, vars, where)
   if url == nil then
     local missing = {}
     for name in template.names(tpl) do
-      if vars[name] == nil then missing[#missing + 1] = name end
+      if template.get(vars, name) == nil then missing[#missing + 1] = name end
     end
     errors.raise('config', string_format('%s: the URL needs %s, which is not set', where, table.concat(missing, ', ')))
   end
@@ -64,7 +64,23 @@ local function form_encode(list)
   return table.concat(parts, '&')
 end
 
-local function apply_auth(auth, headers, vars, secrets)
+-- A header value holds no CR, LF or NUL (no header can be injected): one
+-- that would is the fault of the value a placeholder brought in, named.
+local function header_value(name, value, tpl, vars, where)
+  if not value:find('[\r\n%z]') then return value end
+  if type(tpl) == 'string' then
+    for p in template.names(tpl) do
+      local v = vars[p]
+      if v ~= nil and template.filters.string(v):find('[\r\n%z]') then
+        errors.raise('config', string_format("%s: parameter '%s' holds a CR, LF or NUL, which header %s cannot carry",
+          where, p, name))
+      end
+    end
+  end
+  errors.raise('recipe', string_format('%s: header %s would hold a CR, LF or NUL', where, name))
+end
+
+local function apply_auth(auth, headers, vars, secrets, where)
   if not auth then return end
   if auth.basic then
     local user = template.value(auth.basic[1], vars)
@@ -75,7 +91,9 @@ local function apply_auth(auth, headers, vars, secrets)
     end
   elseif auth.bearer then
     local t = template.value(auth.bearer, vars)
-    if t then headers['Authorization'] = 'Bearer ' .. tostring(t) end
+    if t then
+      headers['Authorization'] = header_value('Authorization', 'Bearer ' .. tostring(t), auth.bearer, vars, where)
+    end
   end
 end
 
@@ -94,9 +112,9 @@ function M.build(step, vars, where, secrets)
   }
   for name, v in pairs(step.headers or {}) do
     local r = template.value(v, vars)
-    if r ~= nil then req.headers[name] = template.filters.string(r) end
+    if r ~= nil then req.headers[name] = header_value(name, template.filters.string(r), v, vars, where) end
   end
-  apply_auth(step.auth, req.headers, vars, secrets)
+  apply_auth(step.auth, req.headers, vars, secrets, where)
   if step.json ~= nil then
     req.body = json.encode(template.value(step.json, vars, mark_array))
     req.headers['Content-Type'] = req.headers['Content-Type'] or 'application/json'

@@ -29,8 +29,8 @@ M.TOKEN = "^[!#$%%&'*+.^_`|~%w-]+$"
 M.ENV_NAME = '^[A-Za-z_][A-Za-z0-9_]*$'
 
 -- The order contexts are documented in.
-M.order = { 'recipe', 'param', 'step', 'sign', 'sign_into', 'auth', 'expect', 'capture', 'rule',
-  'run', 'emit', 'ttl', 'release' }
+M.order = { 'recipe', 'param', 'step', 'sign', 'sign_into', 'jwt', 'jwt_time', 'auth', 'expect', 'capture',
+  'rule', 'run', 'emit', 'ttl', 'release' }
 
 M.contexts = {
   recipe = {
@@ -56,8 +56,11 @@ M.contexts = {
     name = { type = 'string', required = true, pattern = '^[%a_][%w_]*$', doc = 'the name templates use' },
     env = { type = 'string', pattern = M.ENV_NAME,
       doc = 'environment variable holding the value (VAR_FILE names a file holding it)' },
-    type = { enum = { 'string', 'integer', 'boolean', 'list' },
-      doc = 'string (default), integer, boolean, or list (comma-separated)' },
+    type = { enum = { 'string', 'integer', 'boolean', 'list', 'json_file' },
+      doc = 'string (default), integer, boolean, list (comma-separated), or json_file (the path of a JSON '
+        .. 'key file whose fields templates read: {name.field})' },
+    fields = { list = 'template', doc = 'json_file: the fields the file must have' },
+    secret_fields = { list = 'template', doc = 'json_file: fields that must be there and are secrets' },
     default = { value = true, doc = 'the value when none is given' },
     required = { type = 'boolean', doc = 'a run without it fails (78), saying where it could come from' },
     required_if = { type = 'string', doc = 'required whenever the named parameter is set and not false' },
@@ -103,6 +106,8 @@ M.contexts = {
       doc = 'where the provider\'s error code is (reported as provider_code)' },
     message_from = { custom = 'paths', shape = 'a body path or a list of paths', kinds = { 'http' },
       doc = 'where the provider\'s error message is' },
+    field_from = { custom = 'paths', shape = 'a body path or a list of paths', kinds = { 'http' },
+      doc = 'where the provider names the field an error is about (reported in the message)' },
     resend = { enum = { 'safe', 'idempotent', 'unprocessed', 'never' }, kinds = { 'http' },
       doc = 'when the request may be re-sent: safe, idempotent (GET, PUT...), unprocessed (POST: 429/503), never' },
     follow_redirects = { custom = 'redirects', shape = 'true (5 hops) or a number of hops', kinds = { 'http' },
@@ -111,6 +116,9 @@ M.contexts = {
       doc = 'the largest answer accepted, bytes (default 1 MiB)' },
     allow_userinfo = { type = 'boolean', kinds = { 'http' },
       doc = 'allow a URL with user:password@ before its host (refused by default)' },
+    -- jwt
+    jwt = { context = 'jwt', kinds = { 'jwt' },
+      doc = 'build a signed JWT (compact JWS) instead of a request; later templates read it as {STEP_NAME}' },
     -- run
     run = { custom = 'run', shape = "{ argv = {...}, env = {...} } or a bare argv list", kinds = { 'run' },
       doc = "a command to run instead of a request; needs capabilities = { 'process' }" },
@@ -130,6 +138,29 @@ M.contexts = {
     doc = 'Where a signature goes: one of query or header.',
     query = { type = 'string', pattern = M.TOKEN, doc = 'appended as this query pair, after the others' },
     header = { type = 'string', pattern = M.TOKEN, doc = 'set as this header' },
+  },
+
+  jwt = {
+    doc = 'A JWT signed with a private key; exp, iat and nbf come from the run\'s clock (--now).',
+    alg = { template = true, required = true,
+      doc = 'RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA (Ed25519)' },
+    key = { template = true, required = true,
+      doc = 'the private key, PEM or DER (PKCS#8, plain or encrypted; PKCS#1 RSA; SEC1 EC)' },
+    passphrase = { template = true, doc = 'the passphrase of an encrypted key' },
+    header = { map = 'template', doc = 'header fields besides alg: kid, typ, ...' },
+    x5t = { template = true, doc = 'a certificate (PEM or DER): its SHA-1 thumbprint goes in the x5t header' },
+    ['x5t#S256'] = { template = true, doc = 'a certificate: its SHA-256 thumbprint goes in the x5t#S256 header' },
+    claims = { value = true,
+      doc = 'the claims, a table of templates; {key_fingerprint} is the key\'s SHA256:base64 SPKI fingerprint' },
+    iat = { custom = 'jwt_time', shape = 'true or { backdate = SECONDS }', doc = 'issued-at: now, or backdated' },
+    nbf = { custom = 'jwt_time', shape = 'true or { backdate = SECONDS }', doc = 'not-before: iat, or backdated' },
+    exp = { type = 'integer', min = 1, doc = 'the lifetime in seconds, counted from iat (from now without one)' },
+    jti = { type = 'boolean', doc = 'a random JWT ID (128 bits, UUID form)' },
+  },
+
+  jwt_time = {
+    doc = 'A time claim moved back against clock drift.',
+    backdate = { type = 'integer', min = 0, doc = 'seconds before now' },
   },
 
   auth = {
@@ -165,6 +196,8 @@ M.contexts = {
     kind = { enum = KINDS, doc = 'the error kind (and so the exit code) reported' },
     report = { type = 'string', doc = 'tokrun\'s own message for this failure' },
     hint = { type = 'string', doc = 'advice added to the message' },
+    clock_skew = { type = 'boolean',
+      doc = "the provider rejected a JWT's time claims: rebuild it on the provider's clock (its Date) and retry once" },
   },
 
   run = {
@@ -211,7 +244,7 @@ M.renamed = {
 }
 
 -- How each step kind may read its answer (parse = ...).
-M.parsers = { http = { 'json' }, run = { 'table', 'json' } }
+M.parsers = { http = { 'json' }, run = { 'table', 'json' }, jwt = {} }
 
 -- Template builtins: names every template may use.
 M.builtins = {
@@ -229,6 +262,11 @@ M.filters = {
   string = 'the value as a string (a list joined with commas)',
   int = 'the value as an integer',
   form = 'form-urlencoded (space as +), as HTTP Basic for OAuth2 wants',
+  jwt_exp = "a JWT's exp claim, epoch seconds (emit.expires_at of a JWT)",
+  json = 'JSON text as the value it encodes (an object for a JSON body)',
+  integers = "a list's items as integers",
+  spaces = 'a list joined with spaces (an OAuth2 scope)',
+  upper = 'upper case',
 }
 
 return M

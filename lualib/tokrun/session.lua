@@ -15,7 +15,7 @@ local stdout, stderr = io.stdout, io.stderr
 
 -- M.warn(ctx_or_nil, message): one line on stderr, redacted.
 function M.warn(ctx, msg)
-  stderr:write('tokrun: ', ctx and ctx.secrets:apply(msg) or msg, '\n')
+  stderr:write('tokrun: ', ctx and ctx.secrets:line(msg) or require('tokrun.redact').oneline(msg), '\n')
 end
 
 -- -p NAME=VALUE list -> {name = value}
@@ -69,9 +69,7 @@ function M.prepare(opts, name, only, unchecked)
   end
   local secrets = require('tokrun.redact').new()
   report.secrets = secrets
-  for _, p in ipairs(decl.params or {}) do
-    if p.secret and values[p.name] ~= nil then secrets:add(tostring(values[p.name])) end
-  end
+  for _, v in ipairs(require('tokrun.params').secret_values(decl.params or {}, values)) do secrets:add(v) end
   local fixed = opts.now
   return {
     decl = decl, path = path, source = source, values = values, sources = sources, unchecked = unchecked,
@@ -82,7 +80,7 @@ function M.prepare(opts, name, only, unchecked)
     tls = { cacert = opts.cacert, client_cert = opts.client_cert,
       client_key = opts.client_key, insecure = opts.insecure },
     dry_run = opts.dry_run, verbose = opts.verbose,
-    log = function(line) stderr:write(secrets:apply(line), '\n') end,
+    log = function(line) stderr:write(secrets:line(line), '\n') end,
     out = function(line) stdout:write(secrets:apply(line), '\n') end,
   }
 end
@@ -98,7 +96,7 @@ function M.bounded(ctx, fn, ...)
   local ok, res = pcall(recipe.bounded, ctx.decl.name, left, fn, ...)
   sys.set_memory_limit(0)
   if not ok then
-    if res == 'not enough memory' then
+    if res == 'not enough memory' or errors.is(res) and res.out_of_memory then
       errors.raise('recipe', string_format('%s: the recipe used more than its memory bound (%d MiB)',
         ctx.decl.name, recipe.MAX_HEAP // (1024 * 1024)))
     end
@@ -116,10 +114,17 @@ end
 -- interrupted run releases what it checked out before it ends.
 function M.checkout(ctx, keep_deferred)
   local lease = ctx.decl.release and not ctx.dry_run
-  if lease then require('tokrun.signal').defer(true) end
+  if lease then
+    -- recorded before the checkout is sent: even kill -9 leaves its trace
+    ctx.journal = require('tokrun.journal').open(ctx, require('tokrun.lease').params_for_release(ctx.decl))
+    require('tokrun.signal').defer(true)
+  end
   local ok, res = pcall(M.bounded, ctx, require('tokrun.engine').run, ctx)
   if lease and not keep_deferred then require('tokrun.signal').defer(false) end
-  if not ok then error(res, 0) end
+  if not ok then
+    if ctx.journal and not (errors.is(res) and res.lease_held) then ctx.journal:remove() end
+    error(res, 0)
+  end
   return res
 end
 
@@ -193,6 +198,7 @@ function M.run(opts, name)
   local result = M.checkout(ctx)
   if result == nil then return 0 end   -- dry run
   local code = M.deliver(opts, ctx, result)
+  if ctx.journal then ctx.journal:remove() end   -- the lease id is printed
   if result.deferred then
     M.warn(ctx, result.deferred.message)
     return code ~= 0 and code or errors.exit_code(result.deferred)
@@ -209,6 +215,7 @@ function M.release(opts, name, lease)
   end
   local ctx = M.prepare(opts, name, require('tokrun.lease').params_for_release(decl))
   M.bounded(ctx, require('tokrun.engine').release, ctx, lease)
+  require('tokrun.journal').forget(ctx.path, lease)
   return 0
 end
 

@@ -3,7 +3,7 @@
 local M = {}
 
 local type, ipairs, error, format = type, ipairs, error, string.format
-local find, gsub, upper, sub = string.find, string.gsub, string.upper, string.sub
+local find, gsub, upper = string.find, string.gsub, string.upper
 
 local BAR = '\u{2502}'  -- │, the box-drawing column separator
 
@@ -24,15 +24,7 @@ local function is_rule(line)
   return find(rest, '^[%-=+|%s]*$') ~= nil
 end
 
--- Whitespace trimmed in linear time ('^%s*(.-)%s*$' is quadratic on a long
--- run of inner spaces, and a pattern match cannot be interrupted).
-local function trim(s)
-  local i = find(s, '%S')
-  if not i then return '' end
-  local j = #s
-  while j > i and find(sub(s, j, j), '^%s') do j = j - 1 end
-  return sub(s, i, j)
-end
+local trim = require('tokrun.text').trim   -- linear on long runs of spaces
 
 -- Cells of one row: separators at either end ignored, cells trimmed.
 local function cells(line)

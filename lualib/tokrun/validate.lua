@@ -319,6 +319,12 @@ function CUSTOM.run(V, v, where, word)
   check_context(V, 'run', v, where)
 end
 
+function CUSTOM.jwt_time(V, v, where, word)
+  if v == true or v == false then return end
+  if type(v) ~= 'table' then fail(V, where, word, 'must be true or { backdate = SECONDS }, got %s', show(v)) end
+  check_context(V, 'jwt_time', v, where)
+end
+
 function CUSTOM.ttl(V, v, where, word)
   if type(v) == 'number' or is_template(v) then return end
   check_context(V, 'ttl', v, where)
@@ -351,6 +357,24 @@ local function check_names(V, where, v, known)
       check_names(V, string_format('%s.%s', where, tostring(k)), v[k], known)
     end
   end
+end
+
+-- A jwt step: a known alg when it is written out, templates that name
+-- known values (claims may also use {key_fingerprint}); the token is then
+-- known, as a secret, under the step's name.
+local function check_jwt(V, step, known, secret)
+  local jwt = require 'tokrun.jwt'
+  local alg = step.jwt.alg
+  if type(alg) == 'string' and not alg:find('{', 1, true) and not jwt.ALGS[alg] then
+    local list = {}
+    for a in jwt.ALG_LIST:gmatch('[^, ]+') do list[#list + 1] = a end
+    fail(V, 'jwt.alg', 'alg', '%s is not allowed%s', show(alg), suggest(alg, list))
+  end
+  if not step.name:find('^[%a_][%w_]*$') then
+    fail(V, 'step', 'name', "a jwt step's name is how templates read its token: %s is not a name", show(step.name))
+  end
+  check_names(V, 'jwt', step.jwt, setmetatable({ key_fingerprint = true }, { __index = known }))
+  known[step.name], secret[step.name] = true, true
 end
 
 local NAMED = { 'url', 'query', 'headers', 'auth', 'json', 'form', 'body', 'when', 'run', 'failure_note' }
@@ -390,6 +414,7 @@ local function check_step_names(V, step, known, secret)
       end
     end
   end
+  if step.jwt then check_jwt(V, step, known, secret) end
   for name, spec in pairs(step.capture or {}) do
     known[name] = true
     if type(spec) == 'table' and spec.secret then secret[name] = true end

@@ -25,7 +25,7 @@ describe('tokrun --help', function()
     end
   end)
 
-  it('documents every option of SPEC section 2', function()
+  it('documents every option of docs/cli.md', function()
     for _, opt in ipairs({ '--param', '-p,', '--env-file', '--output', '-o,', '--format', '-f,',
       '--cache', '--min-ttl', '--max-age', '--timeout', '--exec-timeout', '--retries',
       '--cacert', '--client-cert', '--client-key', '--insecure', '--dry-run', '--verbose',

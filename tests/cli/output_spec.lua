@@ -9,7 +9,7 @@ local RECIPE = cli.root .. '/tests/cli/fixtures/echo_token.lua'
 local NOW = '1767225600000'   -- 2026-01-01T00:00:00Z
 
 describe('--format json', function()
-  it('prints the envelope with its keys in SPEC order', function()
+  it('prints the envelope with its keys in the documented order', function()
     local r = run({ '--now', NOW, RECIPE }, { ECHO_TOKEN = 'tok-1' })
     assert.equal(0, r.code, r.stderr)
     assert.equal('{"recipe":"echo_token","ok":true,"token":"tok-1","token_type":"test",'

@@ -1,4 +1,4 @@
--- SPEC section 10: the mock-server kit serves routes concurrently from its
+-- The mock-server kit serves routes concurrently from its
 -- own process, records requests, injects faults, and speaks HTTPS with a
 -- test CA.  curl is the client, as it is independent of the kit.
 local mock = require 'tokrun.mock'

@@ -1,4 +1,4 @@
--- output.shell_quote, the quoting of `--format env` (SPEC section 4), read
+-- output.shell_quote, the quoting of `--format env` (docs/cli.md, Output formats), read
 -- back by a real sh; and fuzz/lua/fuzz/sh.lua, the reader fuzz/env_quote
 -- uses instead of a shell, held to the same sh.
 local output = require 'tokrun.output'

@@ -1,4 +1,4 @@
--- SPEC section 9: secrets never reach a trace, an error or a warning, in any
+-- Secrets never reach a trace, an error or a warning, in any
 -- of the forms a request carries them.
 local redact = require 'tokrun.redact'
 local codec = require 'tokrun.codec'
@@ -229,5 +229,84 @@ describe('redact', function()
       assert.equal('upstream said: *** is wrong {', r:json_text('upstream said: ' .. SECRET .. ' is wrong {'))
       assert.equal('plain text', r:json_text('plain text'))
     end)
+  end)
+end)
+
+-- Issue 10: percent-encodings of other languages' libraries, overlapping
+-- and repetitive secrets in one linear pass, control characters, headers.
+describe('redact, against hostile echoes', function()
+  local byte, format, gsub = string.byte, string.format, string.gsub
+  local KEY = [[k/+&<>"!*'() ey]]
+
+  local function encode(s, keep, hex, plus)
+    local out = gsub(s, '[^' .. (plus and ' ' or '') .. keep .. ']', function(c) return format(hex, byte(c)) end)
+    return plus and (gsub(out, ' ', '+')) or out
+  end
+
+  it('masks the secret as Python, JavaScript and Go percent-encode it, in either case of hex', function()
+    local r = redact.new()
+    r:add(KEY)
+    local styles = {
+      { "A-Za-z0-9_.~/-" },                    -- Python quote
+      { "A-Za-z0-9_.~-", true },               -- Python quote_plus, Go QueryEscape
+      { "A-Za-z0-9_.!~*'()-" },                -- encodeURIComponent
+      { "A-Za-z0-9_.!~*'();,/?:@&=+$#-" },     -- encodeURI
+      { "A-Za-z0-9_.~$&+:=@-" },               -- Go PathEscape
+      { "A-Za-z0-9*_.-", true },               -- URLSearchParams
+    }
+    for _, st in ipairs(styles) do
+      for _, hex in ipairs({ '%%%02X', '%%%02x' }) do
+        local e = encode(KEY, st[1], hex, st[2])
+        assert.equal('<***>', r:apply('<' .. e .. '>'), e)
+      end
+    end
+  end)
+
+  it('masks the union of overlapping secrets, leaving no tail of either', function()
+    local r = redact.new()
+    r:add('abcdefghij-first')
+    r:add('ghij-first-and-second')
+    assert.equal('x ***.', r:apply('x abcdefghij-first-and-second.'))
+    assert.equal('******', r:apply('abcdefghij-firstabcdefghij-first'))
+  end)
+
+  it('masks long repetitive secrets and leaves their near misses', function()
+    local secret = ('a'):rep(20000) .. 'b'
+    local r = redact.new()
+    r:add(secret)
+    local near = ('a'):rep(30000)
+    assert.equal(near .. ' *** ' .. near, r:apply(near .. ' ' .. secret .. ' ' .. near))
+    assert.equal(('a'):rep(10000) .. '***', r:apply(('a'):rep(10000) .. secret))
+  end)
+
+  it('masks every one of many secrets, short and long', function()
+    local r = redact.new()
+    local list = {}
+    for i = 1, 300 do
+      list[i] = format('s%03d-%s', i, ('z'):rep(i % 17))
+      r:add(list[i])
+    end
+    r:add('xy')
+    local out = r:apply(table.concat(list, ' ') .. ' xy')
+    assert.equal(('*** '):rep(300) .. '***', out)
+  end)
+
+  it('escapes control characters for one-line output, C1 included', function()
+    assert.equal('a\\x1b[31mb\\r\\nc\\x00\\x7f\\u009bd \u{e9}', redact.oneline('a\27[31mb\r\nc\0\127\u{9b}d \u{e9}'))
+    assert.equal('plain', redact.oneline('plain'))
+  end)
+
+  it('redacts a line before and after escaping it', function()
+    local r = redact.new()
+    r:add('pass\1word')
+    assert.equal('bad *** / ***', r:line('bad pass\1word / pass\\x01word'))
+  end)
+
+  it('tells which headers are credentials whole', function()
+    for _, h in ipairs({ 'Authorization', 'proxy-authorization', 'Cookie', 'Set-Cookie', 'X-Api-Key', 'X-Auth-Token',
+      'client-secret' }) do
+      assert.truthy(redact.secret_header(h), h)
+    end
+    for _, h in ipairs({ 'Content-Type', 'Accept', 'User-Agent' }) do assert.falsy(redact.secret_header(h), h) end
   end)
 end)

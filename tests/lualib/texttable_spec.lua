@@ -1,5 +1,5 @@
--- The tables CLIs print for people, as the dataos recipe reads them (SPEC
--- section 6, dataos.lua).
+-- The tables CLIs print for people, as the dataos recipe reads them
+-- (dataos.lua).
 local texttable = require 'tokrun.texttable'
 
 -- `dataos-ctl user apikey create` as the DataOS CLI reference shows it.

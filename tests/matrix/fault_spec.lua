@@ -1,6 +1,6 @@
 -- The fault matrix: every HTTP recipe against every way a provider or the
 -- network can fail, and dataos against every way its CLI can.  Each cell
--- checks what SPEC section 4 promises cron and scripts: the exit code and
+-- checks what tokrun promises cron and scripts: the exit code and
 -- error.kind, one JSON error object on stdout (nothing with -o, and the old
 -- file untouched, no temporary left), one line on stderr, no traceback, no
 -- secret anywhere, and for PAM no password left checked out.
@@ -15,10 +15,10 @@ local OLD_OUTPUT = '{"recipe":"previous","ok":true,"token":"still-here"}\n'
 
 -- Recipe setups: the recipe's own mock and config (as its spec starts
 -- them), the route a fault goes in front of, and how the step retries:
--- `get` (idempotent), `safe` (a POST declared safe_to_repeat), `unsafe` (a
+-- `get` (idempotent), `safe` (a POST declared resend = 'safe'), `unsafe` (a
 -- POST never re-sent once it reached the server, but 429/503 are), `once`
--- (never_resend: never re-sent once sent, not even after a 429 or 503 --
--- SPEC says so for Dataverse's rotation).
+-- (resend = 'never': never re-sent once sent, not even after a 429 or 503,
+-- as Dataverse's rotation needs).
 local SW_PROJECT = 'a1b2c3d4-0000-4000-8000-project00001'
 
 local SETUPS = {
@@ -89,8 +89,8 @@ local HTML_502 = '<html><head><title>502 Bad Gateway</title></head><body><center
 
 -- The faults.  `respond` is the scripted answer (queued once per attempt,
 -- so a retry never reaches the real handler); `retried` names the
--- policies that send it again; `code`/`kind`/`http_status` are what SPEC
--- section 4 gives; `target` replaces the mock for connection faults.
+-- policies that send it again; `code`/`kind`/`http_status` are what the
+-- documented exit codes give; `target` replaces the mock for connection faults.
 local FAULTS = {
   { name = 'connection refused', code = 69, kind = 'network', retries = 1,
     target = function() return 'http://127.0.0.1:' .. mock.closed_port() end },

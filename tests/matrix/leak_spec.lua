@@ -1,4 +1,4 @@
--- The leak matrix (SPEC sections 4, 7, 8, 9): every secret parameter of
+-- The leak matrix: every secret parameter of
 -- every recipe and every token or password a provider mock hands out is a
 -- canary, and every recipe runs through every output mode and failure mode
 -- with them.  After each run the canaries -- raw and in every form a

@@ -7,7 +7,9 @@
 -- 401 (with WWW-Authenticate) when the client tried Basic, else 400.
 -- config: client_id, client_secret, token, expires_in?, token_type?,
 -- auth_method? (the one registered; any when unset), scopes? (allowed),
--- audience? (required value), unauthorized? (client may not use the grant).
+-- audience? (required value), unauthorized? (client may not use the grant),
+-- resources? (the resource indicators it knows, RFC 8707: another is
+-- invalid_target), granted_scope? (what it grants instead of what was asked).
 return function(config)
   local codec = require 'tokrun.codec'
 
@@ -82,9 +84,16 @@ return function(config)
       if config.audience and f.audience ~= config.audience then
         return fail(400, 'invalid_request', 'unknown audience')
       end
+      if f.resource ~= nil then
+        local known = false
+        for _, r in ipairs(config.resources or {}) do known = known or r == f.resource end
+        if not f.resource:match('^%a[%w+.-]*://[^#]*$') or not known then
+          return fail(400, 'invalid_target', 'the resource is invalid, unknown or malformed: ' .. f.resource)
+        end
+      end
       return { status = 200, headers = { ['Cache-Control'] = 'no-store', Pragma = 'no-cache' },
         json = { access_token = config.token, token_type = config.token_type or 'Bearer',
-                 expires_in = config.expires_in, scope = f.scope } }
+                 expires_in = config.expires_in, scope = config.granted_scope or f.scope } }
     end,
   }
 end

@@ -1,4 +1,4 @@
--- A NetIQ-style PAM command controller (SPEC section 6, pam_checkout):
+-- A NetIQ-style PAM command controller (pam_checkout):
 --   POST /rest/cmdctrl/Request        {"Request":{"type":"PasswordCheckout",...}}
 --   PUT  /rest/cmdctrl/Request/<id>   {"Request":{"type":"PasswordCheckin","runHost"}}
 -- Authorization: Token token=<api_token>.  Errors are {"vrm","status","message"}

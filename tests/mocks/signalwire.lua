@@ -1,4 +1,4 @@
--- SignalWire's LaML-compatible token API (SPEC section 6, signalwire):
+-- SignalWire's LaML-compatible token API (signalwire):
 --   POST   /api/laml/2010-04-01/Accounts/<project>/tokens   {"name","permissions":[...],"subproject_id"?}
 --   DELETE /api/laml/2010-04-01/Accounts/<project>/tokens/<id>
 -- HTTP Basic project_id:api_token.  Errors: 400/401/404 {"code","message",

@@ -1,4 +1,4 @@
--- Velafi's token endpoint as SPEC section 6 describes it, BHEX-style:
+-- Velafi's token endpoint as documented, BHEX-style:
 -- GET /v2/token/generate?timestamp=MS&signature=HEX with X-BH-APIKEY,
 -- signature = lowercase hex HMAC-SHA256(api_secret, "timestamp=MS"), the
 -- timestamp within the 5000 ms recvWindow of config.now_ms (the clock the

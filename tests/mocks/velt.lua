@@ -1,4 +1,4 @@
--- Velt's token endpoints as SPEC section 6 describes them.
+-- Velt's token endpoints as documented.
 -- v1: POST /v1/auth/token/get, JSON {"data":{"apiKey","authToken","userId",
 --     "userProperties":{"organizationId","isAdmin"?,"email"?}}}
 -- v2: POST /v2/auth/generate_token, headers x-velt-api-key and

@@ -1,5 +1,5 @@
 -- dataverse.lua against a mock that enforces Dataverse's token rotation
--- (SPEC section 6): the old token dies the moment the new one is made, so
+-- (the provider's documented API): the old token dies the moment the new one is made, so
 -- the request is never re-sent once it reached the server, and the new
 -- token is never lost, not even when -o cannot be written.
 local cli = require 'cli_helper'

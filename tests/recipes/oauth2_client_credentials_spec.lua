@@ -77,6 +77,27 @@ describe('oauth2_client_credentials', function()
       srv:last().body)
   end)
 
+  it('sends a resource indicator (RFC 8707) and reports the scope granted in data', function()
+    srv:stop()
+    srv = start { resources = { 'https://api.example.com/reports' }, granted_scope = 'read' }
+    local r = run(srv, { '-p', 'scope=read write', '-p', 'resource=https://api.example.com/reports' })
+    assert.equal(0, r.code, r.stderr)
+    assert.equal('grant_type=client_credentials&scope=read+write&resource=https%3A%2F%2Fapi.example.com%2Freports',
+      srv:last().body)
+    assert.same({ scope = 'read' }, r.json.data)
+    r = run(srv, { '-p', 'auth_method=client_secret_post', '-p', 'resource=https://api.example.com/reports' })
+    assert.equal(0, r.code, r.stderr)
+    assert.matches('&resource=https%3A%2F%2Fapi.example.com%2Freports&client_id=', srv:last().body, 1, true)
+  end)
+
+  it('reports an unknown resource (invalid_target, RFC 8707) as a config error', function()
+    srv:stop()
+    srv = start { resources = { 'https://api.example.com/reports' } }
+    local r = run(srv, { '-p', 'resource=https://other.example.com/' })
+    assert_failure(r, 78, 'config', 'invalid_target')
+    assert.matches('the resource is invalid, unknown or malformed', r.stderr, 1, true)
+  end)
+
   it('with auth_method=client_secret_post puts the credentials in the form, not a header', function()
     srv:stop()
     srv = start { auth_method = 'client_secret_post' }

@@ -129,8 +129,21 @@ describe('signalwire recipe', function()
       assert.equal('config', r.json.error.kind)
       assert.equal(422, r.json.error.http_status)
       assert.equal('invalid_parameter', r.json.error.provider_code)
-      assert.equal('signalwire: step create: the provider rejected a parameter (HTTP 422, code invalid_parameter): '
-        .. 'permission video is not enabled for this project', r.json.error.message)
+      assert.equal('signalwire: step create: the provider rejected a parameter (HTTP 422, code invalid_parameter, '
+        .. 'field permissions): permission video is not enabled for this project', r.json.error.message)
+    end)
+
+    -- SignalWire's own text names no field ("is not a valid identifier"):
+    -- the message must say which attribute it is about.
+    it('names the attribute a 422 is about', function()
+      srv:script('POST ' .. TOKENS_PATH, { { status = 422, json = { type = 'validation_error',
+        code = 'invalid_parameter', message = 'is not a valid identifier', attribute = 'subproject_id',
+        url = 'https://developer.signalwire.com/rest/overview/error-codes/#invalid_parameter' } } })
+      local r = run(srv)
+      assert.equal(78, r.code)
+      assert.equal('signalwire: step create: the provider rejected a parameter (HTTP 422, code invalid_parameter, '
+        .. 'field subproject_id): is not a valid identifier', r.json.error.message)
+      assert_one_line(r)
     end)
 
     it('reports a 400 as a provider error (78) with its code', function()

@@ -1,5 +1,4 @@
--- velafi.lua against a mock that enforces Velafi's contract (SPEC section
--- 6): an HMAC-SHA256-signed GET, the 5000 ms recvWindow checked against
+-- velafi.lua against a mock that enforces Velafi's contract: an HMAC-SHA256-signed GET, the 5000 ms recvWindow checked against
 -- the clock passed with --now, and BHEX error codes that count whatever
 -- the HTTP status says.
 local cli = require 'cli_helper'

@@ -1,4 +1,4 @@
--- velt.lua against a mock that enforces Velt's contract (SPEC section 6):
+-- velt.lua against a mock that enforces Velt's contract (the provider's documented API):
 -- v1 with the keys in the JSON body, api_version=2 with them in headers,
 -- gRPC-style {"error":{"message","status"}} errors, and a JWT whose exp
 -- claim (from the clock passed with --now) becomes expires_at.

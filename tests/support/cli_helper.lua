@@ -16,7 +16,7 @@ function M.run(args, env, opts)
   local argv = { M.bin }
   for _, a in ipairs(args) do argv[#argv + 1] = a end
   local e = { PATH = os.getenv('PATH'), HOME = os.getenv('HOME') or '/tmp',
-    XDG_CACHE_HOME = os.getenv('TOKRUN_TEST_CACHE') }
+    XDG_CACHE_HOME = os.getenv('TOKRUN_TEST_CACHE'), XDG_STATE_HOME = M.state_home() }
   for k, v in pairs(env or {}) do e[k] = v end
   local r, err = process.run { argv = argv, env = e, stdin = opts.stdin,
     timeout = opts.timeout or 30, max_output = 16 * 1024 * 1024 }
@@ -24,6 +24,19 @@ function M.run(args, env, opts)
   r.code = r.status
   r.json = r.stdout:sub(1, 1) == '{' and json.decode(r.stdout) or nil
   return r
+end
+
+-- M.state_home() -> this spec run's own XDG_STATE_HOME (the lease
+-- journal), removed when the run ends
+local state_home
+function M.state_home()
+  if not state_home then
+    state_home = os.tmpname()
+    os.remove(state_home)
+    assert(require('tokrun.sys').mkdir(state_home, 448))
+    M.state_sentinel = setmetatable({}, { __gc = function() os.execute("rm -rf '" .. state_home .. "'") end })
+  end
+  return state_home
 end
 
 -- M.recipe(name) -> path of a recipe in the source tree

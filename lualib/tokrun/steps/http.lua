@@ -16,8 +16,9 @@ local string_format, random, min, max = string.format, math.random, math.min, ma
 local BACKOFF_BASE = 0.25   -- seconds; doubles per attempt, full jitter
 local BACKOFF_CAP = 8
 
+-- a transport failure's kind -> the error kind (proxy: a 407 or a refused CONNECT)
 local TRANSPORT_KIND = { connect = 'network', dns = 'network', dropped = 'network',
-  timeout = 'timeout', tls = 'tls', too_large = 'protocol', protocol = 'protocol', proxy = 'network' }   -- proxy: 407, CONNECT refused
+  timeout = 'timeout', tls = 'tls', too_large = 'protocol', protocol = 'protocol', proxy = 'network' }
 
 -- How a request may be re-sent once it may have reached the server:
 --   safe        after any failure, a 500 or a lost answer included (minting again is harmless)

@@ -7,6 +7,7 @@ local M = {}
 M.KINDS = {
   { kind = 'run', word = 'run' },
   { kind = 'http', word = 'url' },
+  { kind = 'jwt', word = 'jwt' },
 }
 
 -- M.kind_of(step) -> kind name | nil
