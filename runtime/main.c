@@ -63,22 +63,24 @@ static int host_traceback(lua_State *L)
   return 1;
 }
 
-/* package.preload["tokrun.http"]: the module that links libcurl, loaded on
- * first use so runs without a request (a cache hit) never map libcurl and
- * its ~30 libraries.  RTLD_LAZY: libcurl binds only the functions a run
- * calls.  The handle is never closed: the module stays for the process's
- * life (it pins itself, see http.c). */
-static int host_load_http(lua_State *L)
+/* package.preload["tokrun.http"] and ["tokrun.redis"]: the modules that
+ * link libcurl, hiredis and libssl, loaded on first use so runs that never
+ * need them (a file-cache hit) never map those libraries.  RTLD_LAZY: they
+ * bind only the functions a run calls.  The handle is never closed: each
+ * module stays for the process's life (it pins itself, see http.c). */
+static int host_load_module(lua_State *L)
 {
+  const char *name = luaL_checkstring(L, 1) + sizeof "tokrun." - 1;   /* "http", "redis" */
   lua_getfield(L, LUA_REGISTRYINDEX, TOKRUN_PATHS);
   lua_getfield(L, -1, "moddir");
-  const char *path = lua_pushfstring(L, "%s/tokrun/http.so", lua_tostring(L, -1));
+  const char *path = lua_pushfstring(L, "%s/tokrun/%s.so", lua_tostring(L, -1), name);
+  const char *sym = lua_pushfstring(L, "luaopen_tokrun_%s", name);
   void *lib = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
-  lua_CFunction open = lib ? (lua_CFunction)dlsym(lib, "luaopen_tokrun_http") : NULL;
+  lua_CFunction open = lib ? (lua_CFunction)dlsym(lib, sym) : NULL;
   if (open == NULL)
-    return luaL_error(L, "cannot load the http module: %s", dlerror());
+    return luaL_error(L, "cannot load the %s module: %s", name, dlerror());
   lua_pushcfunction(L, open);
-  lua_pushstring(L, "tokrun.http");
+  lua_pushvalue(L, 1);
   lua_call(L, 1, 1);
   return 1;
 }
@@ -202,8 +204,10 @@ static void host_preload(lua_State *L)
     lua_pushcfunction(L, m->func);
     lua_setfield(L, -2, m->name);
   }
-  lua_pushcfunction(L, host_load_http);
+  lua_pushcfunction(L, host_load_module);
   lua_setfield(L, -2, "tokrun.http");
+  lua_pushcfunction(L, host_load_module);
+  lua_setfield(L, -2, "tokrun.redis");
   lua_pop(L, 1);
   /* searchers = {preload, embedded, Lua files, C libraries, ...} */
   lua_getglobal(L, "package");

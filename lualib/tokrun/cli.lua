@@ -38,8 +38,15 @@ Options:
                            exported to a child)
   -o, --output FILE        write the result to FILE atomically, mode 0600
   -f, --format FMT         json (default), token, env, exec-credential
-      --cache[=DIR]        reuse a cached credential while it is fresh
-                           (default DIR: $XDG_CACHE_HOME/tokrun)
+      --cache[=DIR|URL]    reuse a cached credential while it is fresh
+                           (default: $TOKRUN_CACHE, else
+                           $XDG_CACHE_HOME/tokrun); a URL (redis://HOST/DB,
+                           rediss://..., unix:///PATH) shares it across
+                           hosts (needs TOKRUN_CACHE_KEY)
+      --cache-cacert FILE  trust these CA certificates for rediss://
+      --cache-fallback=local|fail  when Redis cannot be reached: use the
+                           local cache with a warning (default) or fail (69)
+      --shared-rotation    allow a rotating recipe with a shared cache
       --min-ttl SECONDS    with --cache: remint when less is left (default 300)
       --max-age SECONDS    with --cache: remint a credential without expiry
                            after this long (default 3600)
@@ -77,6 +84,8 @@ local OPTIONS = {
   param = { 'p', 'params', true, true }, ['env-file'] = { nil, 'env_file', true },
   output = { 'o', 'output', true }, format = { 'f', 'format', true },
   cache = { nil, 'cache', 'optional' }, ['min-ttl'] = { nil, 'min_ttl', true },
+  ['cache-cacert'] = { nil, 'cache_cacert', true }, ['cache-fallback'] = { nil, 'cache_fallback', true },
+  ['shared-rotation'] = { nil, 'shared_rotation' },
   ['max-age'] = { nil, 'max_age', true }, timeout = { nil, 'timeout', true },
   ['exec-timeout'] = { nil, 'exec_timeout', true }, retries = { nil, 'retries', true },
   cacert = { nil, 'cacert', true }, ['client-cert'] = { nil, 'client_cert', true },

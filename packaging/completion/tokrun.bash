@@ -2,7 +2,8 @@
 # the search path (`tokrun list`) and, after -p, the chosen recipe's
 # parameters (`tokrun --help RECIPE --format json`: the names -p accepts).
 
-_tokrun_options='-p --param --env-file -o --output -f --format --cache --min-ttl --max-age
+_tokrun_options='-p --param --env-file -o --output -f --format --cache --cache-cacert
+  --cache-fallback= --shared-rotation --min-ttl --max-age
   --timeout --exec-timeout --retries --cacert --client-cert --client-key --insecure --dry-run
   -v --verbose --now -h --help --version'
 _tokrun_commands='exec release check list new lua'
@@ -29,7 +30,7 @@ _tokrun() {
     case $w in
       --) [ "$sub" = exec ] && { COMPREPLY=($(compgen -c -- "$cur")); return; } ;;
       -p|--param|--env-file|-o|--output|-f|--format|--min-ttl|--max-age|--timeout|--exec-timeout|\
-      --retries|--cacert|--client-cert|--client-key|--now|-C) ((i++)) ;;
+      --retries|--cacert|--cache-cacert|--client-cert|--client-key|--now|-C) ((i++)) ;;
       -*) ;;
       *) if [ $i -eq 1 ] && [[ " $_tokrun_commands " == *" $w "* ]]; then sub=$w
          elif [ -z "$recipe" ]; then recipe=$w; fi ;;
@@ -44,7 +45,7 @@ _tokrun() {
       [ -n "$recipe" ] && COMPREPLY=($(compgen -S = -W "$(_tokrun_params "$tokrun" "$recipe")" -- "$cur"))
       compopt -o nospace 2>/dev/null
       return ;;
-    --env-file|-o|--output|--cacert|--client-cert|--client-key)
+    --env-file|-o|--output|--cacert|--cache-cacert|--client-cert|--client-key)
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     -C) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --min-ttl|--max-age|--timeout|--exec-timeout|--retries|--now) return ;;

@@ -152,6 +152,101 @@ describe('--cache', function()
       assert.equal('shared\n', (sys.read_file(dir .. '/out.' .. i, 100)), table.concat(sys.readdir(dir), ' ') .. r.stderr .. r.stdout)
     end
   end)
+
+  it('serves no entry that claims another file of the same recipe name', function()
+    local dir, cache, count = setup_dirs()
+    local copy = dir .. '/echo_token.lua'
+    assert(sys.write_atomic(copy, (assert(sys.read_file(RECIPE, 65536)))))
+    run({ '--cache=' .. cache, RECIPE }, { ECHO_TOKEN = 'theirs', ECHO_COUNT_FILE = count })
+    local before = {}
+    for _, f in ipairs(sys.readdir(cache)) do before[f] = true end
+    run({ '--cache=' .. cache, copy }, { ECHO_TOKEN = 'mine', ECHO_COUNT_FILE = count })
+    local theirs, mine
+    for _, f in ipairs(sys.readdir(cache)) do
+      if f:match('%.json$') then
+        if before[f] then theirs = cache .. '/' .. f else mine = cache .. '/' .. f end
+      end
+    end
+    -- the other file's entry, planted under this one's key
+    assert(sys.write_atomic(mine, (assert(sys.read_file(theirs, 1 << 20))), 384))
+    local r = run({ '--cache=' .. cache, copy }, { ECHO_TOKEN = 'mine', ECHO_COUNT_FILE = count })
+    assert.equal(0, r.code, r.stderr)
+    assert.equal('mine', r.json.token)
+    assert.is_false(r.json.cached)
+    assert.equal(3, mints(count))
+  end)
+
+  it('stores the token once, though an env name carries it too', function()
+    local _, cache, count = setup_dirs()
+    local token = 'once-' .. string.rep('x', 100 * 1024)
+    local r = run({ '--cache=' .. cache, '-f', 'env', RECIPE }, { ECHO_TOKEN = token, ECHO_COUNT_FILE = count })
+    assert.equal(0, r.code, r.stderr)
+    for _, f in ipairs(sys.readdir(cache)) do
+      if f:match('%.json$') then
+        local text = sys.read_file(cache .. '/' .. f, 1 << 20)
+        assert.equal(1, select(2, text:gsub('once%-x', '')))
+      end
+    end
+    r = run({ '--cache=' .. cache, '-f', 'env', RECIPE }, { ECHO_TOKEN = token, ECHO_COUNT_FILE = count })
+    assert.truthy(r.stdout:find("export ECHO_OUT='" .. token .. "'", 1, true))
+    assert.equal(1, mints(count))
+  end)
+
+  it('reuses an entry over 256 KiB', function()
+    local mock = require 'tokrun.mock'
+    local token = string.rep('b', 300 * 1024)
+    local srv = mock.start { routes = 'tests/mocks/oauth2_client_credentials.lua',
+      config = { client_id = 'id', client_secret = 'sec', token = token, expires_in = 3600 } }
+    local _, cache = setup_dirs()
+    local env = { OAUTH2_TOKEN_URL = srv.url .. '/token', OAUTH2_CLIENT_ID = 'id', OAUTH2_CLIENT_SECRET = 'sec' }
+    local a = run({ '--cache=' .. cache, cli.recipe('oauth2_client_credentials') }, env)
+    local b = run({ '--cache=' .. cache, cli.recipe('oauth2_client_credentials') }, env)
+    local requests = #srv:requests()
+    srv:stop()
+    assert.equal(0, a.code, a.stderr)
+    assert.equal(0, b.code, b.stderr)
+    assert.is_true(b.json.cached)
+    assert.equal(token, b.json.token)
+    assert.equal(1, requests)
+  end)
+
+  it('removes the temporary files a killed run left, once they are old', function()
+    local _, cache, count = setup_dirs()
+    local stale, young = cache .. '/.tokrun-AbC123', cache .. '/.tokrun-XyZ789'
+    assert(sys.write_atomic(stale, 'a whole credential', 384))
+    assert(sys.write_atomic(young, 'being written', 384))
+    os.execute("touch -d '2 hours ago' '" .. stale .. "'")
+    local r = run({ '--cache=' .. cache, RECIPE }, { ECHO_TOKEN = 't', ECHO_COUNT_FILE = count })
+    assert.equal(0, r.code, r.stderr)
+    assert.is_nil(sys.lstat(stale))
+    assert.truthy(sys.lstat(young))
+  end)
+
+  it('creates a missing $XDG_CACHE_HOME and its parents 0700', function()
+    local dir, _, count = setup_dirs()
+    local xdg = dir .. '/home/svc/.cache'
+    local r = run({ '--cache', RECIPE }, { ECHO_TOKEN = 't', ECHO_COUNT_FILE = count, XDG_CACHE_HOME = xdg })
+    assert.equal(0, r.code, r.stderr)
+    for _, d in ipairs { dir .. '/home', dir .. '/home/svc', xdg, xdg .. '/tokrun' } do
+      local st = assert(sys.lstat(d), d)
+      assert.equal(tonumber('700', 8), st.mode & tonumber('777', 8), d)
+    end
+    assert.is_true(run({ '--cache', RECIPE }, { ECHO_TOKEN = 't', ECHO_COUNT_FILE = count, XDG_CACHE_HOME = xdg }).json.cached)
+  end)
+
+  it('serves a hit without mapping hiredis, libssl or libcurl', function()
+    local _, cache, count = setup_dirs()
+    local env = { ECHO_TOKEN = 't', ECHO_COUNT_FILE = count }
+    run({ '--cache=' .. cache, RECIPE }, env)
+    env.LD_DEBUG = 'files'
+    local r = run({ '--cache=' .. cache, RECIPE }, env)
+    assert.equal(0, r.code)
+    assert.is_true(r.json.cached)
+    assert.matches('file=libcrypto', r.stderr)   -- LD_DEBUG did report
+    for _, lib in ipairs { 'libhiredis', 'libssl', 'libcurl' } do
+      assert.is_nil(r.stderr:find('file=' .. lib, 1, true), lib)
+    end
+  end)
 end)
 
 teardown(cli.cleanup)
