@@ -13,6 +13,10 @@ WORK=
 
 bench_log() { printf '%s\n' "bench: $*" >&2; }
 
+# Under valgrind tokrun frees everything before exiting, for leak checks;
+# the benchmarks count what users run (no teardown after a successful run).
+export TOKRUN_TEARDOWN=${TOKRUN_TEARDOWN:-0}
+
 # Installs from Debian whatever this machine lacks (sudo only when not root).
 bench_deps() {
   local missing=() cmd pkg
