@@ -229,6 +229,19 @@ function M.drop(opts, ctx)
   b:drop(b:name(material(ctx, opts)))
 end
 
+-- M.forget(opts, ctx, token) -> true when the entry was dropped: only an
+-- entry holding token (the credential a client just rejected), so an
+-- erase meant for another helper's credential keeps ours.
+function M.forget(opts, ctx, token)
+  bind(ctx)
+  local b = M.backend(opts, ctx)
+  local key = b:name(material(ctx, opts))
+  local entry = decode(ctx, opts, b:get(key))
+  if not entry or entry.token ~= token then return false end
+  b:drop(key)
+  return true
+end
+
 -- M.run(opts, ctx, mint, deliver) -> exit status: obtain, then deliver.
 function M.run(opts, ctx, mint, deliver)
   local result = M.obtain(opts, ctx, mint)

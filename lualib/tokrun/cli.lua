@@ -8,7 +8,7 @@ local sys = require 'tokrun.sys'
 local M = {}
 
 local ipairs, pairs, tostring, tonumber = ipairs, pairs, tostring, tonumber
-local string_format = string.format
+local string_format, concat = string.format, table.concat
 local stdout, stderr = io.stdout, io.stderr
 
 M.HELP = [[
@@ -22,6 +22,11 @@ Usage:
   tokrun check [-f json] RECIPE...        validate recipes; no network
   tokrun list [--leases]                  recipes on the search path, or the
                                           leases in the journal
+  tokrun git-credential [OPTIONS] RECIPE get|store|erase
+                                          git's credential helper
+  docker-credential-tokrun get|store|erase|list
+  terraform-credentials-tokrun get|store|forget HOST
+                                          Docker's and Terraform's (links)
   tokrun new NAME [--hmac|--oauth2|--jwt|--cli] [-C DIR]
                                           a recipe, its spec and a test server
   tokrun lua SCRIPT [ARGS...]             run Lua with tokrun's modules
@@ -37,7 +42,8 @@ Options:
       --env-file FILE      read NAME=VALUE lines for parameter lookup (never
                            exported to a child)
   -o, --output FILE        write the result to FILE atomically, mode 0600
-  -f, --format FMT         json (default), token, env, exec-credential
+  -f, --format FMT         json (default), token, env, exec-credential,
+                           aws-credential-process
       --cache[=DIR|URL]    reuse a cached credential while it is fresh
                            (default: $TOKRUN_CACHE, else
                            $XDG_CACHE_HOME/tokrun); a URL (redis://HOST/DB,
@@ -125,16 +131,23 @@ local function set_option(opts, long, value)
   end
 end
 
--- M.parse(argv) -> opts.  opts.command, opts.args (positional), opts.cmd
--- (after --, for exec), and one field per option.
-function M.parse(argv)
-  if argv[1] == 'new' then   -- tokrun.scaffold reads its own arguments
+M.COMMANDS = { exec = true, release = true, check = true, list = true, ['git-credential'] = true }
+
+-- A helper link's name -> its module (tokrun reads argv[0]).
+M.LINKS = { ['docker-credential-tokrun'] = 'tokrun.helper.docker',
+  ['terraform-credentials-tokrun'] = 'tokrun.helper.terraform' }
+
+-- M.parse(argv [, link]) -> opts.  opts.command, opts.args (positional),
+-- opts.cmd (after --, for exec), and one field per option.  A helper
+-- link's argv (link) has no subcommand.
+function M.parse(argv, link)
+  if argv[1] == 'new' and not link then   -- tokrun.scaffold reads its own arguments
     return { command = 'new', args = table.move(argv, 2, #argv, 1, {}), format = 'json' }
   end
   local opts, args = {}, {}
   local i = 1
   local command
-  if argv[1] == 'exec' or argv[1] == 'release' or argv[1] == 'check' or argv[1] == 'list' then
+  if not link and M.COMMANDS[argv[1]] then
     command, i = argv[1], 2
   end
   while i <= #argv do
@@ -169,8 +182,9 @@ function M.parse(argv)
   opts.args = args
   opts.format_given = opts.format
   opts.format = opts.format or 'json'
-  if not require('tokrun.output').formats[opts.format] then
-    usage("unknown format '%s' (json, token, env, exec-credential)", opts.format)
+  local output = require 'tokrun.output'
+  if not output.formats[opts.format] then
+    usage("unknown format '%s' (%s)", opts.format, concat(output.names, ', '))
   end
   opts.timeout = opts.timeout or 60
   opts.retries = opts.retries or 2
@@ -273,6 +287,8 @@ local function dispatch(opts)
   if opts.command == 'list' then return cmd_list(opts) end
   if opts.command == 'release' then return cmd_release(opts) end
   if opts.command == 'exec' then return require('tokrun.exec').run(opts) end
+  if opts.command == 'git-credential' then return require('tokrun.helper.git').main(opts) end
+  if opts.link then return require(M.LINKS[opts.link]).main(opts) end
   if #opts.args == 0 then
     stderr:write(string_format(M.HELP, sys.paths().recipedir))
     return 64
@@ -285,7 +301,10 @@ function M.main(argv)
   local opts
   local report = {}   -- what session.prepare learns: the recipe's name and redactor
   local ok, res = xpcall(function()
-    opts = M.parse(argv)
+    local link = (argv[0] or ''):match('[^/]*$')
+    if not M.LINKS[link] then link = nil end
+    opts = M.parse(argv, link)
+    if link then opts.link, opts.command = link, 'helper' end
     opts.report = report
     return dispatch(opts)
   end, function(e)
@@ -298,6 +317,10 @@ function M.main(argv)
   local secrets, name = report.secrets, report.recipe
   stderr:write('tokrun: ', secrets and secrets:line(err.message) or require('tokrun.redact').oneline(err.message),
     '\n')
+  if opts and opts.fail_answer then   -- a helper protocol's own failure answer
+    local line = secrets and secrets:line(err.message) or require('tokrun.redact').oneline(err.message)
+    stdout:write(opts.fail_answer(line))
+  end
   if opts and opts.format == 'json' and not opts.output and opts.command == 'run' then
     -- the error object is not the result: it is redacted like stderr (docs/cli.md, Safety)
     local shown = err

@@ -27,6 +27,7 @@ local function new_vars(ctx)
     if k == 'now_ms' then return ctx.now_ms() end
     if k == 'now' then return ctx.now_ms() // 1000 end
     if k == 'recipe' then return decl.name end
+    if k == 'use' then return ctx.use end
     return values[k]
   end })
   local names = {}
@@ -107,6 +108,9 @@ local function ttl_seconds(ttl, vars)
   return tonumber(template.value(ttl, vars))
 end
 
+-- emit words copied to the result as strings: name -> whether a secret
+M.NAMED = { username = false, access_key_id = false, secret_access_key = true, session_token = true }
+
 local function emit(ctx, vars)
   local e, decl = ctx.decl.emit, ctx.decl
   local where = decl.name .. ': emit'
@@ -129,7 +133,7 @@ local function emit(ctx, vars)
       expires_at = expires and timefmt.rfc3339(expires) }, { __index = vars }))
   end
   local lease = decl.release and vars[decl.release.lease]
-  return {
+  local result = {
     recipe = decl.name, ok = true, token = token,
     token_type = template.value(e.token_type, vars) or json.null,
     expires_at = expires and timefmt.rfc3339(expires) or json.null,
@@ -138,6 +142,17 @@ local function emit(ctx, vars)
     expires_epoch = expires, obtained_epoch = obtained, env = env,
     lease = lease and tostring(lease),
   }
+  -- named fields the helper formats read (git's username, the AWS keys)
+  for name, secret in pairs(M.NAMED) do
+    local v = e[name] ~= nil and template.value(e[name], vars)
+    if v ~= nil and v ~= false then
+      if type(v) == 'table' then errors.raise('protocol', string_format('%s: %s is not a string', where, name)) end
+      v = template.filters.string(v)
+      if secret then ctx.secrets:add(v) end
+      result[name] = v
+    end
+  end
+  return result
 end
 
 -- M.release(ctx, lease_id) -> true | raises a `release` error (75).  The

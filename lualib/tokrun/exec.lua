@@ -42,6 +42,12 @@ function M.run(opts)
     -- them to the command, and nothing ends tokrun with a lease held
     result = session.checkout(ctx, true)
   end
+  for name, v in pairs(result.env or {}) do   -- an environment cannot hold a NUL byte
+    if tostring(v):find('\0', 1, true) then
+      session.undeliverable(ctx, result, { kind = 'protocol',
+        message = string_format('the credential cannot be passed in the environment: %s holds a NUL byte', name) })
+    end
+  end
   local process = require 'tokrun.process'
   local r = process.exec { argv = opts.cmd, env = child_env(ctx, result), timeout = opts.exec_timeout }
   if r.exec_error then session.warn(ctx, 'exec: cannot run ' .. r.exec_error) end

@@ -49,6 +49,8 @@ M.contexts = {
     errors = { list = 'rule', doc = 'recipe-wide error rules, tried after a step\'s own' },
     emit = { context = 'emit', required = true, doc = 'the result' },
     release = { context = 'release', doc = 'steps that check a lease back in' },
+    uses = { map = 'template', names = '^[%a_][%w_]*$',
+      doc = "recipes run first: NAME -> recipe (a name or a path); their result is {use.NAME.token}, ..." },
   },
 
   param = {
@@ -83,7 +85,7 @@ M.contexts = {
     capture = { map = 'capture', names = '^[%a_][%w_]*$', doc = 'values to keep from the answer: NAME -> path' },
     errors = { list = 'rule', doc = 'error rules: the first whose given fields all match decides the kind' },
     expect = { context = 'expect', doc = 'what a success looks like (default: any 2xx)' },
-    parse = { custom = 'parse', shape = "http: 'json' (default); run: 'table' or 'json'",
+    parse = { custom = 'parse', shape = "http: 'json' (default) or 'xml'; run: 'table' or 'json'",
       doc = 'how the answer is read' },
     -- http
     url = { template = true, kinds = { 'http' },
@@ -217,6 +219,10 @@ M.contexts = {
     data = { value = true, doc = 'extra fields in the result\'s "data"' },
     env = { map = 'template', names = M.ENV_NAME,
       doc = 'names for --format env and exec (default TOKRUN_TOKEN and TOKRUN_EXPIRES_AT)' },
+    username = { template = true, doc = 'the user name helpers answer with the token (git, Docker)' },
+    access_key_id = { template = true, doc = 'AWS access key id, for --format aws-credential-process' },
+    secret_access_key = { template = true, doc = 'AWS secret access key (a secret), for aws-credential-process' },
+    session_token = { template = true, doc = 'AWS session token (a secret), for aws-credential-process' },
   },
 
   ttl = {
@@ -244,7 +250,7 @@ M.renamed = {
 }
 
 -- How each step kind may read its answer (parse = ...).
-M.parsers = { http = { 'json' }, run = { 'table', 'json' }, jwt = {} }
+M.parsers = { http = { 'json', 'xml' }, run = { 'table', 'json' }, jwt = {} }
 
 -- Template builtins: names every template may use.
 M.builtins = {

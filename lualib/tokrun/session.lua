@@ -72,7 +72,8 @@ function M.prepare(opts, name, only, unchecked)
   for _, v in ipairs(require('tokrun.params').secret_values(decl.params or {}, values)) do secrets:add(v) end
   local fixed = opts.now
   return {
-    decl = decl, path = path, source = source, values = values, sources = sources, unchecked = unchecked,
+    decl = decl, path = path, source = source, values = values, sources = sources, opts = opts,
+    unchecked = unchecked,
     secret_env = secret_env, secrets = secrets,
     now_ms = fixed and function() return fixed end or sys.now_ms,
     timeout = opts.timeout, deadline = sys.monotonic() + opts.timeout,
@@ -113,6 +114,7 @@ end
 -- recipe that takes a lease runs with SIGINT/TERM/HUP deferred, so an
 -- interrupted run releases what it checked out before it ends.
 function M.checkout(ctx, keep_deferred)
+  if ctx.decl.uses and not ctx.use then ctx.use = require('tokrun.uses').run(ctx.opts, M, ctx) end
   local lease = ctx.decl.release and not ctx.dry_run
   if lease then
     -- recorded before the checkout is sent: even kill -9 leaves its trace
@@ -147,11 +149,34 @@ function M.refuse_lease(opts, ctx, what)
   end
 end
 
+-- M.refuse_format(opts, ctx): a format the recipe cannot feed at all (64,
+-- before it runs): aws-credential-process needs the AWS keys emitted.
+function M.refuse_format(opts, ctx)
+  local why = require('tokrun.output').refuse(ctx.decl, opts.format)
+  if why then errors.raise('usage', why .. " (see 'tokrun --help')") end
+end
+
+-- M.undeliverable(ctx, result, err): a result the chosen output cannot
+-- carry (a NUL byte, invalid UTF-8).  The lease it holds is checked back
+-- in first, never stranded; then the error (protocol, 76) is raised.
+function M.undeliverable(ctx, result, err)
+  local msg = ctx.decl.name .. ': ' .. err.message
+  if result.lease then
+    ctx.deadline = sys.monotonic() + ctx.timeout
+    local ok, rerr = pcall(M.bounded, ctx, require('tokrun.engine').release, ctx, result.lease)
+    msg = msg .. (ok and string_format('; lease %s was released', result.lease)
+      or ('; ' .. errors.wrap(rerr).message))
+  end
+  errors.raise(err.kind, msg)
+end
+
 -- M.deliver(opts, ctx, result) -> exit code: stdout or -o FILE.  A
 -- credential that cannot be minted again goes to stdout when the file
 -- cannot be written (exit 74).
 function M.deliver(opts, ctx, result)
-  local text = require('tokrun.output').render(result, opts.format)
+  local text, rerr = require('tokrun.output').render(result, opts.format,
+    { exec_info = os.getenv('KUBERNETES_EXEC_INFO') })
+  if not text then M.undeliverable(ctx, result, rerr) end
   if not opts.output then
     stdout:write(text)
     return 0
@@ -189,6 +214,7 @@ function M.run(opts, name)
     ctx = M.prepare(opts, name)
   end
   M.refuse_lease(opts, ctx, 'run')
+  M.refuse_format(opts, ctx)
   if M.cacheable(opts) then
     return require('tokrun.cache').run(opts, ctx, function()
       M.check(ctx)

@@ -439,6 +439,10 @@ function M.recipe(decl, path)
     known[p.name] = true
     if p.secret then secret[p.name] = true end
   end
+  for _, name in ipairs(sorted_keys(decl.uses or {})) do
+    check_names(V, 'uses.' .. name, decl.uses[name], known)
+  end
+  if decl.uses then known.use = true end
   for _, name in ipairs(sorted_keys(decl.derive or {})) do
     check_names(V, 'derive.' .. name, decl.derive[name], known)
   end

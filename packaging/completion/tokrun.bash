@@ -6,8 +6,8 @@ _tokrun_options='-p --param --env-file -o --output -f --format --cache --cache-c
   --cache-fallback= --shared-rotation --min-ttl --max-age
   --timeout --exec-timeout --retries --cacert --client-cert --client-key --insecure --dry-run
   -v --verbose --now -h --help --version'
-_tokrun_commands='exec release check list new lua'
-_tokrun_formats='json token env exec-credential'
+_tokrun_commands='exec release check list new lua git-credential'
+_tokrun_formats='json token env exec-credential aws-credential-process'
 
 # The recipes `tokrun list` knows, one name a line.
 _tokrun_recipes() {

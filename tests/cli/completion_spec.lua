@@ -80,7 +80,7 @@ describe('shell completion', function()
       })
       assert.equal('exec ', got[1])
       assert.equal('--format ', got[2])
-      assert.equal('env exec-credential json token ', got[3])
+      assert.equal('aws-credential-process env exec-credential json token ', got[3])
       assert.equal('json ', got[4])
       assert.equal('mine ', got[5])
       -- the secret key_secret is left out: -p refuses it

@@ -59,7 +59,8 @@ local function backoff(ctx, attempt, floor)
   return true
 end
 
-local PARSERS = { json = json.decode }
+local PARSERS = { json = json.decode,
+  xml = function(body) return require('tokrun.xml').decode(body) end }
 
 -- The final answer of a step: success or the error it declares, captures.
 local function read_answer(ctx, step, resp, vars, where)
@@ -72,9 +73,10 @@ local function read_answer(ctx, step, resp, vars, where)
     error(failure, 0)
   end
   if body == nil and resp.body ~= '' and next(step.capture or {}) then   -- a 2xx we cannot read
-    errors.raise('protocol', string_format('%s: the response (HTTP %d) is not %s [%s, %d bytes]', where,
-      resp.status, (step.parse or 'json'):upper(), resp.headers['content-type'] or 'unknown type', #resp.body),
-      { http_status = resp.status })
+    local _, why = parse(resp.body)
+    errors.raise('protocol', string_format('%s: the response (HTTP %d) is not %s [%s, %d bytes]%s', where,
+      resp.status, (step.parse or 'json'):upper(), resp.headers['content-type'] or 'unknown type', #resp.body,
+      step.parse == 'xml' and why and (': ' .. why) or ''), { http_status = resp.status })
   end
   response.capture(step, body, vars, where, ctx.secrets)
 end
