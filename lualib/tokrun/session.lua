@@ -200,19 +200,21 @@ function M.check(ctx)
   ctx.unchecked = nil
 end
 
--- M.run(opts, name) -> exit status: `tokrun RECIPE`.  A run that may answer
--- from the cache checks its recipe only when it mints: a hit loads neither
--- the schema nor its checker.  Should the unchecked recipe fail to prepare,
--- it is prepared again checked, so the error is the one a check gives.
+-- M.prepare_cached(opts, name) -> ctx: as M.prepare; a run that may answer
+-- from the cache leaves its recipe unchecked until it mints (M.check), so
+-- a hit loads neither the schema nor its checker.  Should the unchecked
+-- recipe fail to prepare, it is prepared again checked, so the error is
+-- the one a check gives.
+function M.prepare_cached(opts, name)
+  if not M.cacheable(opts) then return M.prepare(opts, name) end
+  local ok, ctx = pcall(M.prepare, opts, name, nil, true)
+  return ok and ctx or M.prepare(opts, name)
+end
+
+-- M.run(opts, name) -> exit status: `tokrun RECIPE`.
 function M.run(opts, name)
   if opts.insecure then M.warn(nil, 'warning: --insecure: TLS certificates are not verified') end
-  local ctx
-  if M.cacheable(opts) then
-    local ok, prepared = pcall(M.prepare, opts, name, nil, true)
-    ctx = ok and prepared or M.prepare(opts, name)
-  else
-    ctx = M.prepare(opts, name)
-  end
+  local ctx = M.prepare_cached(opts, name)
   M.refuse_lease(opts, ctx, 'run')
   M.refuse_format(opts, ctx)
   if M.cacheable(opts) then
