@@ -1,20 +1,19 @@
--- How long a mock takes to answer one signed Velafi request, measured from
--- one client process so no process start-up is counted:
---   tokrun lua bench/mock_latency.lua N BENCH_MOCK_PORT
--- Times N requests (a new connection each, as every tokrun run opens its
--- own) against the bench mock on BENCH_MOCK_PORT and against the spec kit's
--- server running tests/mocks/velafi.lua, and prints one JSON object:
--- {"bench_us":median, "kit_us":median, "n":N}.  The client signs each
+-- How long the bench's servers take to answer one signed Velafi request,
+-- measured from one client process so no process start-up is counted:
+--   tokrun lua bench/mock_latency.lua N NGINX_HTTP_PORT MOCK_PORT
+-- Times N requests (a new connection each, as every run opens its own)
+-- against nginx (what the rows are timed against) and against the Lua mock
+-- (which checks signatures), and prints one JSON object:
+-- {"nginx_us":median, "mock_us":median, "n":N}.  The client signs each
 -- request itself, so the figures are an upper bound for the server's work.
 local socket = require "socket"
 local hmac = require "tokrun.hmac"
 local cjson = require "cjson"
-local mock = require "tokrun.mock"
 
-local n, bench_port = tonumber(arg[1]), tonumber(arg[2])
-assert(n and n > 0 and n <= 100000 and bench_port, "usage: mock_latency.lua N BENCH_MOCK_PORT")
+local n, nginx_port, mock_port = tonumber(arg[1]), tonumber(arg[2]), tonumber(arg[3])
+assert(n and n > 0 and n <= 100000 and nginx_port and mock_port,
+       "usage: mock_latency.lua N NGINX_HTTP_PORT MOCK_PORT")
 local key, secret = os.getenv("VELAFI_API_KEY"), os.getenv("VELAFI_API_SECRET")
-local here = arg[0]:match("^(.*)/[^/]*$") or "."
 
 local function one(port)
   local q = "timestamp=" .. math.floor(socket.gettime() * 1000)
@@ -24,7 +23,7 @@ local function one(port)
   assert(c:connect("127.0.0.1", port))
   assert(c:send("GET /v2/token/generate?" .. q .. " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 .. "X-BH-APIKEY: " .. key .. "\r\nConnection: close\r\n\r\n"))
-  -- read to the end of the body (the kit keeps connections alive)
+  -- read to the end of the body (nginx keeps connections alive)
   local status = c:receive("*l")
   local len = 0
   while true do
@@ -50,10 +49,4 @@ local function median_us(port)
   return math.floor(t[(n + 1) // 2] + 0.5)
 end
 
-local kit = mock.start {
-  routes = here .. "/../tests/mocks/velafi.lua",
-  config = { api_key = key, api_secret = secret, token = "vlf-kit", recv_window_ms = 86400000 },
-}
-local result = { n = n, bench_us = median_us(bench_port), kit_us = median_us(kit.port) }
-kit:stop()
-print(cjson.encode(result))
+print(cjson.encode({ n = n, nginx_us = median_us(nginx_port), mock_us = median_us(mock_port) }))

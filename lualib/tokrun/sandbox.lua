@@ -170,30 +170,46 @@ function M.recipe_code(fn, ...)
   return unpack(res, 2, res.n)
 end
 
--- M.plain(v, where, budget) -> a copy of a recipe's value made of plain
+-- M.plain(v, where, fail) -> a copy of a recipe's value made of plain
 -- tables (no metatables, so no recipe code runs when library code reads
--- it), or raises `recipe` naming the place of a cycle.  budget bounds the
--- number of entries copied.
+-- it), or raises through fail(at, fmt, ...) naming the place of a cycle.
+-- A budget bounds the number of entries copied.  The place is spelt out
+-- only for an error: the keys walked down to it are kept on a stack.
 function M.plain(v, where, fail)
-  local budget, on_path = 200000, {}
-  local function walk(x, at)
+  local budget, on_path, keys, depth = 200000, {}, {}, 0
+  local function at()
+    local parts = { where }
+    for i = 1, depth do
+      local k = keys[i]
+      parts[i + 1] = type(k) == 'number' and ('[' .. tostring(k) .. ']')
+        or ('.' .. (type(k) == 'string' and k or tostring(k)))
+    end
+    return table.concat(parts)
+  end
+  local walk
+  local function child(k, item)
+    depth = depth + 1
+    keys[depth] = k
+    local out = walk(item)
+    depth = depth - 1
+    return out
+  end
+  function walk(x)
     if type(x) ~= 'table' then return x end
-    if on_path[x] then fail(at, 'refers back to a table that contains it (the recipe holds a cycle)') end
+    if on_path[x] then fail(at(), 'refers back to a table that contains it (the recipe holds a cycle)') end
     on_path[x] = true
     local out = {}
     local k, item = next(x)
     while k ~= nil do
       budget = budget - 1
-      if budget < 0 then fail(at, 'the recipe is too large (more than 200000 table entries)') end
-      local name = type(k) == 'number' and ('[' .. tostring(k) .. ']')
-        or ('.' .. (type(k) == 'string' and k or tostring(k)))
-      out[walk(k, at)] = walk(item, at .. name)
+      if budget < 0 then fail(at(), 'the recipe is too large (more than 200000 table entries)') end
+      out[walk(k)] = child(k, item)
       k, item = next(x, k)
     end
     on_path[x] = nil
     return out
   end
-  return walk(v, where)
+  return walk(v)
 end
 
 return M

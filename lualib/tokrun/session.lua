@@ -49,15 +49,16 @@ local function read_secret_file(path)
   return sys.read_file(path, 64 * 1024)
 end
 
--- M.prepare(opts, name [, only]) -> ctx: the recipe loaded and checked, its
+-- M.prepare(opts, name [, only [, unchecked]]) -> ctx: the recipe loaded and
+-- checked (with `unchecked`, checked later by M.check: ctx.unchecked), its
 -- parameters resolved (only those in the set `only`, for a release).
 -- opts.report (when present) learns the recipe's name and redactor, so a
 -- failure is reported under the recipe's name and redacted.
-function M.prepare(opts, name, only)
+function M.prepare(opts, name, only, unchecked)
   local report = opts.report or {}
   report.recipe = name:match('([^/]+)%.lua$') or name
   local path = recipe.locate(name)
-  local decl, source = recipe.load(path)
+  local decl, source = recipe.load(path, unchecked)
   report.recipe = decl.name
   local values, sources, secret_env = require('tokrun.params').resolve(decl.params or {}, {
     cli = cli_params(opts.params), env = lookup_env(opts), read_file = read_secret_file, only = only,
@@ -72,6 +73,7 @@ function M.prepare(opts, name, only)
   local fixed = opts.now
   return {
     decl = decl, path = path, source = source, values = values, sources = sources, opts = opts,
+    unchecked = unchecked,
     secret_env = secret_env, secrets = secrets,
     now_ms = fixed and function() return fixed end or sys.now_ms,
     timeout = opts.timeout, deadline = sys.monotonic() + opts.timeout,
@@ -195,14 +197,35 @@ function M.deliver(opts, ctx, result)
   return 74
 end
 
+-- M.check(ctx): checks a recipe prepared unchecked, before it mints.
+function M.check(ctx)
+  if not ctx.unchecked then return end
+  ctx.decl = recipe.check(ctx.decl, ctx.path)
+  ctx.unchecked = nil
+end
+
+-- M.prepare_cached(opts, name) -> ctx: as M.prepare; a run that may answer
+-- from the cache leaves its recipe unchecked until it mints (M.check), so
+-- a hit loads neither the schema nor its checker.  Should the unchecked
+-- recipe fail to prepare, it is prepared again checked, so the error is
+-- the one a check gives.
+function M.prepare_cached(opts, name)
+  if not M.cacheable(opts) then return M.prepare(opts, name) end
+  local ok, ctx = pcall(M.prepare, opts, name, nil, true)
+  return ok and ctx or M.prepare(opts, name)
+end
+
 -- M.run(opts, name) -> exit status: `tokrun RECIPE`.
 function M.run(opts, name)
   if opts.insecure then M.warn(nil, 'warning: --insecure: TLS certificates are not verified') end
-  local ctx = M.prepare(opts, name)
+  local ctx = M.prepare_cached(opts, name)
   M.refuse_lease(opts, ctx, 'run')
   M.refuse_format(opts, ctx)
   if M.cacheable(opts) then
-    return require('tokrun.cache').run(opts, ctx, function() return M.checkout(ctx) end, M.deliver)
+    return require('tokrun.cache').run(opts, ctx, function()
+      M.check(ctx)
+      return M.checkout(ctx)
+    end, M.deliver)
   end
   local result = M.checkout(ctx)
   if result == nil then return 0 end   -- dry run

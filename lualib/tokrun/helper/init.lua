@@ -61,7 +61,7 @@ function M.prepare(opts, recipe, what)
   if opts.dry_run then errors.raise('usage', what .. ': --dry-run would print on stdout, which is the protocol\'s') end
   if opts.output then errors.raise('usage', what .. ': -o does not apply; the answer goes to the client') end
   if opts.cache == nil then opts.cache = true end
-  local ctx = require('tokrun.session').prepare(opts, recipe)
+  local ctx = require('tokrun.session').prepare_cached(opts, recipe)
   if ctx.decl.release then
     errors.raise('usage', string_format('%s: %s cannot carry the lease id of a recipe that yields a lease; '
       .. 'use tokrun exec', ctx.decl.name, what))
@@ -74,8 +74,10 @@ function M.obtain(opts, ctx)
   local session = require 'tokrun.session'
   if not session.cacheable(opts) then return session.checkout(ctx) end
   local result
-  local code = require('tokrun.cache').run(opts, ctx, function() return session.checkout(ctx) end,
-    function(_, _, r) result = r; return 0 end)
+  local code = require('tokrun.cache').run(opts, ctx, function()
+    session.check(ctx)
+    return session.checkout(ctx)
+  end, function(_, _, r) result = r; return 0 end)
   if code ~= 0 and result then result.deferred_code = code end
   return result
 end
