@@ -441,6 +441,20 @@ static int http_parse_url(lua_State *L)
     lua_pushfstring(L, "bad URL: %s", curl_url_strerror(rc));
     return 2;
   }
+  /* A host that libcurl decoded into spaces, control or non-ASCII bytes
+   * ("http://0%7f/") names no host a request should go to. */
+  char *host = NULL;
+  int bad_host = 0;
+  if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host)
+    for (const unsigned char *c = (const unsigned char *)host; *c; c++)
+      bad_host |= *c <= ' ' || *c >= 0x7f;
+  curl_free(host);
+  if (bad_host) {
+    curl_url_cleanup(u);
+    luaL_pushfail(L);
+    lua_pushliteral(L, "bad URL: the host holds a space, a control or a non-ASCII character");
+    return 2;
+  }
   char *port = NULL;
   lua_createtable(L, 0, 8);
   if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port) {

@@ -32,8 +32,8 @@ LSAN_OPTIONS=suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0 \
 # the end-to-end specs once more, tokrun under valgrind memcheck
 bash scripts/memcheck.sh build | tee "$mlog" | tail -3
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-# every fuzz target for a bounded time (FUZZ_SECONDS, default 60)
-bash fuzz/run "${FUZZ_SECONDS:-60}" || status=1
+# every fuzz target for a bounded time (FUZZ_SECONDS, default 30)
+bash fuzz/run "${FUZZ_SECONDS:-30}" || status=1
 # busted's closing lines: "N: X passed, Y failed" under ctest -V (a bare
 # copy follows for a failed test: not counted), bare under memcheck
 count() {   # which (passed|failed)

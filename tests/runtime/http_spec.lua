@@ -528,6 +528,14 @@ describe('tokrun.http.parse_url', function()
                 parse('HTTP://Example.COM:8080'))
   end)
 
+  it('refuses a host that decodes to a control, space or non-ASCII byte (found by fuzz/url_parse)', function()
+    for _, bad in ipairs({ 'http:/0%7f', 'http://a%00b/', 'http://a%20b/', 'http://ex%0aample/', 'http://%c3%a9.test/' }) do
+      local u, msg = parse(bad)
+      assert.is_nil(u, bad)
+      assert.matches('^bad URL: ', msg)
+    end
+  end)
+
   it('reads userinfo apart from the host it connects to', function()
     local u = parse('http://127.0.0.1:1@127.1:8080/p')
     assert.equal('127.0.0.1', u.host)
