@@ -53,6 +53,9 @@ end
 local function material(ctx, opts)
   local parts = {
     'tokrun-cache-v1',
+    -- an entry minted by another tokrun (another recipe language) is not
+    -- served: a hit skips the recipe check the mint did
+    'tokrun=' .. sys.paths().version,
     'recipe=' .. ctx.recipe_path,
     'content=' .. ctx.recipe_sha256,
     'cacert=' .. tostring(opts.cacert), 'client_cert=' .. tostring(opts.client_cert),
