@@ -170,7 +170,7 @@ function M.undeliverable(ctx, result, err)
   errors.raise(err.kind, msg)
 end
 
--- M.deliver(opts, ctx, result) -> exit code: stdout or -o FILE.  A
+-- M.deliver(opts, ctx, result) -> exit code, delivered: stdout or -o FILE.  A
 -- credential that cannot be minted again goes to stdout when the file
 -- cannot be written (exit 74).
 function M.deliver(opts, ctx, result)
@@ -181,20 +181,21 @@ function M.deliver(opts, ctx, result)
     -- a full disk or a closed pipe is known only once the text is flushed
     local ok, err = stdout:write(text)
     if ok then ok, err = stdout:flush() end
-    if ok then return 0 end
+    if ok then return 0, true end
     M.warn(ctx, 'cannot write the result to stdout: ' .. tostring(err))
-    return 74
+    return 74, false
   end
   local ok, err = sys.write_atomic(opts.output, text, 384)
-  if ok then return 0 end
+  if ok then return 0, true end
   if ctx.decl.mint_once or result.lease then
-    stdout:write(text)
+    local shown = stdout:write(text) and stdout:flush()
     M.warn(ctx, string_format('cannot write %s (the credential is printed on stdout instead: '
       .. 'it cannot be minted again)', err))
+    return 74, shown and true or false
   else
     M.warn(ctx, 'cannot write output ' .. err)
   end
-  return 74
+  return 74, false
 end
 
 -- M.check(ctx): checks a recipe prepared unchecked, before it mints.
@@ -229,8 +230,10 @@ function M.run(opts, name)
   end
   local result = M.checkout(ctx)
   if result == nil then return 0 end   -- dry run
-  local code = M.deliver(opts, ctx, result)
-  if ctx.journal then ctx.journal:remove() end   -- the lease id is printed
+  local code, delivered = M.deliver(opts, ctx, result)
+  -- the entry goes once the lease id is printed; a lease nobody was told
+  -- of stays journaled, for `tokrun release --pending`
+  if ctx.journal and delivered then ctx.journal:remove() end
   if result.deferred then
     M.warn(ctx, result.deferred.message)
     return code ~= 0 and code or errors.exit_code(result.deferred)
